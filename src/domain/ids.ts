@@ -1,0 +1,33 @@
+// Operation ids name the ordered-log sequence number of the operation: the log is the record of every
+// operation, so `getMint(id)` reads the log instead of a second index on the commit path.
+import { opKinds, type OpKind } from './op-kind.js';
+
+const prefixes: Record<OpKind, string> = {
+  create: 'acc',
+  deposit: 'dep',
+  mint: 'mnt',
+  burn: 'brn',
+  transfer: 'trf',
+  pay: 'pay',
+  refund: 'rfd',
+  reconcile: 'rec',
+  setState: 'sta',
+};
+
+export function operationId(kind: OpKind, seq: number): string {
+  return `${prefixes[kind]}_${seq}`;
+}
+
+const idPattern = /^([a-z]{3})_([1-9]\d{0,15})$/;
+
+/** The sequence number an id names, or undefined when the id is not of this kind. */
+export function sequenceOfId(kind: OpKind, id: string): number | undefined {
+  const match = idPattern.exec(id);
+  if (match === null || match[1] !== prefixes[kind]) return undefined;
+  const seq = Number(match[2]);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
+export function kindOfPrefix(prefix: string): OpKind | undefined {
+  return opKinds.find((kind) => prefixes[kind] === prefix);
+}

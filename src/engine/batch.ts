@@ -1,0 +1,69 @@
+// The wire format of one batch between the main thread and a worker: one ArrayBuffer of parallel
+// typed columns, transferred (not cloned) both ways, so a batch of hundreds of operations costs one
+// message and no per-operation objects. Layout: a 16-byte header (count, capacity), then
+// amount i64, seq f64, at f64, then the int32 columns below.
+import { assert } from '../domain/errors.js';
+
+const headerBytes = 16;
+const int32Columns = 8;
+
+export class Batch {
+  readonly buffer: ArrayBuffer;
+  readonly capacity: number;
+  readonly #header: Int32Array;
+  /** Inputs. */
+  readonly amount: BigInt64Array;
+  readonly kind: Int32Array;
+  readonly slot: Int32Array;
+  readonly slot2: Int32Array;
+  readonly chain: Int32Array;
+  /** setState: the new state code. */
+  readonly arg: Int32Array;
+  /** Outputs: wire code (0 ok), sequence number, apply time, retry hint, auxiliary value. */
+  readonly code: Int32Array;
+  readonly seq: Float64Array;
+  readonly at: Float64Array;
+  readonly retryAfterMs: Int32Array;
+  /** setState: the previous state code. */
+  readonly aux: Int32Array;
+
+  static allocate(capacity: number): Batch {
+    assert(Number.isInteger(capacity) && capacity > 0, 'batch capacity is a positive integer');
+    const buffer = new ArrayBuffer(headerBytes + capacity * (24 + 4 * int32Columns));
+    const batch = new Batch(buffer);
+    batch.#header[1] = capacity;
+    return batch;
+  }
+
+  constructor(buffer: ArrayBuffer) {
+    this.buffer = buffer;
+    this.#header = new Int32Array(buffer, 0, 4);
+    const capacity = (buffer.byteLength - headerBytes) / (24 + 4 * int32Columns);
+    assert(Number.isInteger(capacity) && capacity > 0, 'batch buffer size matches its layout');
+    this.capacity = capacity;
+    let offset = headerBytes;
+    const f64 = (): Float64Array => new Float64Array(buffer, (offset += 8 * capacity) - 8 * capacity, capacity);
+    const i32 = (): Int32Array => new Int32Array(buffer, (offset += 4 * capacity) - 4 * capacity, capacity);
+    this.amount = new BigInt64Array(buffer, offset, capacity);
+    offset += 8 * capacity;
+    this.seq = f64();
+    this.at = f64();
+    this.kind = i32();
+    this.slot = i32();
+    this.slot2 = i32();
+    this.chain = i32();
+    this.arg = i32();
+    this.code = i32();
+    this.retryAfterMs = i32();
+    this.aux = i32();
+  }
+
+  get count(): number {
+    return this.#header[0] ?? 0;
+  }
+
+  set count(value: number) {
+    assert(value >= 0 && value <= this.capacity, 'batch count within capacity');
+    this.#header[0] = value;
+  }
+}

@@ -1,0 +1,111 @@
+// Group commit of the ordered log. Applied operations arrive out of order (two workers take sequence
+// numbers concurrently); the pipeline holds them until they are contiguous, writes each contiguous run
+// as one log group, and only after the store reports it durable (per the durability mode) applies the
+// records to the derived state and answers their callers. One group is in flight at a time, so groups
+// grow with load: that is the group commit. A store failure fails the engine (fail-stop).
+import { assert } from '../domain/errors.js';
+import { groupRecordsMax } from '../domain/limits.js';
+import type { LogRecord } from '../domain/log-record.js';
+import type { LedgerStore } from '../store/store.js';
+
+export interface Durable {
+  resolve(record: LogRecord): void;
+  reject(error: unknown): void;
+}
+
+interface Held {
+  readonly record: LogRecord;
+  readonly waiter: Durable;
+}
+
+export interface PipelineHooks {
+  /** Called for every record, in sequence order, once its group is durable. */
+  applyDurable(record: LogRecord): void;
+  /** Called after each durable group with its record count. */
+  afterGroup(records: number): void;
+  fail(error: unknown): void;
+}
+
+export class CommitPipeline {
+  readonly #store: LedgerStore;
+  readonly #hooks: PipelineHooks;
+  readonly #held = new Map<number, Held>();
+  #next: number;
+  #writing = false;
+  #writingGroup: Held[] = [];
+  #failure: unknown = undefined;
+  #idle: Array<() => void> = [];
+
+  constructor(store: LedgerStore, nextSeq: number, hooks: PipelineHooks) {
+    this.#store = store;
+    this.#next = nextSeq;
+    this.#hooks = hooks;
+  }
+
+  /** Queues an applied record; its waiter is answered once it is durable. */
+  submit(record: LogRecord, waiter: Durable): void {
+    if (this.#failure !== undefined) return waiter.reject(this.#failure);
+    assert(record.seq >= this.#next && !this.#held.has(record.seq), `sequence ${record.seq} is new`);
+    this.#held.set(record.seq, { record, waiter });
+    if (!this.#writing && record.seq === this.#next) void this.#pump();
+  }
+
+  get pendingRecords(): number {
+    return this.#held.size;
+  }
+
+  /** Resolves once nothing is held or being written. */
+  drained(): Promise<void> {
+    if (!this.#writing && this.#held.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Rejects every held record and refuses new ones. */
+  failAll(error: unknown): void {
+    this.#failure ??= error;
+    for (const { waiter } of this.#held.values()) waiter.reject(error);
+    for (const { waiter } of this.#writingGroup) waiter.reject(error);
+    this.#held.clear();
+    this.#writingGroup = [];
+    this.#notifyIdle();
+  }
+
+  async #pump(): Promise<void> {
+    this.#writing = true;
+    try {
+      for (let group = this.#takeGroup(); group.length > 0; group = this.#takeGroup()) {
+        this.#writingGroup = group;
+        await this.#store.appendGroup(group.map((h) => h.record));
+        if (this.#failure !== undefined) return;
+        for (const { record } of group) this.#hooks.applyDurable(record);
+        this.#writingGroup = [];
+        for (const { record, waiter } of group) waiter.resolve(record);
+        this.#hooks.afterGroup(group.length);
+      }
+    } catch (error) {
+      this.#hooks.fail(error);
+    } finally {
+      this.#writing = false;
+      this.#notifyIdle();
+    }
+  }
+
+  #takeGroup(): Held[] {
+    const group: Held[] = [];
+    while (group.length < groupRecordsMax) {
+      const held = this.#held.get(this.#next);
+      if (held === undefined) break;
+      this.#held.delete(this.#next);
+      group.push(held);
+      this.#next++;
+    }
+    return group;
+  }
+
+  #notifyIdle(): void {
+    if (this.#writing || this.#held.size > 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
+  }
+}

@@ -1,0 +1,97 @@
+// The main thread's mirror of the durable state: balances, states and counters as of the durable
+// watermark. Reads are served from here, so a reader never sees an effect that is not yet durable,
+// and checkpoints snapshot it synchronously at an exact sequence number.
+import { assert } from '../domain/errors.js';
+import type { AccountSnapshot, CheckpointHeader } from '../store/store.js';
+
+export class DurableLedger {
+  readonly #balances: BigInt64Array;
+  readonly #states: Uint8Array;
+  readonly #created: Uint8Array;
+  readonly #dirty = new Set<number>();
+  readonly chainSupply = new Map<string, bigint>();
+  supply = 0n;
+  reserves = 0n;
+  clearing = 0n;
+  /** Highest sequence number applied; every lower one is applied too. */
+  watermark = 0;
+
+  constructor(maxAccounts: number, chains: readonly string[]) {
+    this.#balances = new BigInt64Array(maxAccounts);
+    this.#states = new Uint8Array(maxAccounts);
+    this.#created = new Uint8Array(maxAccounts);
+    for (const chain of chains) this.chainSupply.set(chain, 0n);
+  }
+
+  exists(slot: number): boolean {
+    return this.#created[slot] === 1;
+  }
+
+  balance(slot: number): bigint {
+    return this.#balances[slot] ?? 0n;
+  }
+
+  stateCode(slot: number): number {
+    return this.#states[slot] ?? 0;
+  }
+
+  create(slot: number): void {
+    assert(this.#created[slot] === 0, 'an account slot is created once');
+    this.#created[slot] = 1;
+    this.#dirty.add(slot);
+  }
+
+  addBalance(slot: number, delta: bigint): void {
+    const next = (this.#balances[slot] ?? 0n) + delta;
+    assert(next >= 0n, 'a durable balance never goes negative');
+    this.#balances[slot] = next;
+    this.#dirty.add(slot);
+  }
+
+  setState(slot: number, code: number): void {
+    this.#states[slot] = code;
+    this.#dirty.add(slot);
+  }
+
+  addChainSupply(chain: string, delta: bigint): void {
+    const next = (this.chainSupply.get(chain) ?? 0n) + delta;
+    assert(next >= 0n, 'a chain supply never goes negative');
+    this.chainSupply.set(chain, next);
+  }
+
+  restoreAccount(snapshot: AccountSnapshot): void {
+    this.#created[snapshot.slot] = 1;
+    this.#balances[snapshot.slot] = snapshot.balance;
+    this.#states[snapshot.slot] = snapshot.stateCode;
+  }
+
+  restoreCounters(header: CheckpointHeader): void {
+    this.supply = header.supply;
+    this.reserves = header.reserves;
+    this.clearing = header.clearing;
+    for (const [chain, amount] of Object.entries(header.chainSupply)) this.chainSupply.set(chain, amount);
+    this.watermark = header.seq;
+  }
+
+  /** Accounts changed since the last call, with their current values. */
+  takeDirtyAccounts(idOf: (slot: number) => string): AccountSnapshot[] {
+    const changed: AccountSnapshot[] = [];
+    for (const slot of this.#dirty) {
+      changed.push({ slot, id: idOf(slot), balance: this.balance(slot), stateCode: this.stateCode(slot) });
+    }
+    this.#dirty.clear();
+    return changed;
+  }
+
+  header(accountCount: number, writtenAt: number): CheckpointHeader {
+    return {
+      seq: this.watermark,
+      supply: this.supply,
+      reserves: this.reserves,
+      clearing: this.clearing,
+      chainSupply: Object.fromEntries(this.chainSupply),
+      accountCount,
+      writtenAt,
+    };
+  }
+}

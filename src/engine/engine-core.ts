@@ -1,0 +1,361 @@
+// The private core behind MintEngine: owns the shared memory, the Piscina pool, the store, the commit
+// pipeline and everything derived from the log. Arguments arrive validated; this file decides
+// outcomes that need the main thread (idempotency, refund limits, reconciliation) and hands money
+// movement to the workers.
+import { mkdirSync } from 'node:fs';
+import { Piscina } from 'piscina';
+import { accountStateCode, type AccountState } from '../domain/account-state.js';
+import {
+  EngineClosedError,
+  EngineFailedError,
+  LockTimeoutError,
+  ShardmintError,
+  assert,
+} from '../domain/errors.js';
+import { reservesScope, scopedKey } from '../domain/fingerprint.js';
+import { amountMax } from '../domain/limits.js';
+import { makeRecord, type LogRecord } from '../domain/log-record.js';
+import { opKindCode, type OpKind } from '../domain/op-kind.js';
+import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal, type RefusalCode } from '../domain/outcomes.js';
+import { Counters } from '../shm/counters.js';
+import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
+import { RateWindows } from '../shm/rate-window.js';
+import { LmdbStore } from '../store/lmdb-store.js';
+import type { LedgerStore } from '../store/store.js';
+import { AccountRegistry } from './account-registry.js';
+import type { Batch } from './batch.js';
+import { CommitPipeline } from './commit-pipeline.js';
+import { DirectoryLock } from './directory-lock.js';
+import { DurableLedger } from './durable-ledger.js';
+import { IdempotencyIndex } from './idempotency-index.js';
+import { EngineMetrics } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
+import { Projector, type Derived } from './projector.js';
+import { resultOf, type IdOf } from './record-views.js';
+import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
+import { ShardRouter, type WorkOp } from './shard-router.js';
+import { WriteBehindMap } from './write-behind-map.js';
+import type { WorkerInit } from './worker/worker-data.js';
+
+export type Answer = Record<string, unknown> | Refusal;
+
+/** The parameters of one operation executed by a worker. */
+export interface WorkSpec {
+  readonly kind: OpKind;
+  readonly slot: number;
+  readonly slot2?: number;
+  readonly chain?: string;
+  readonly amount?: bigint;
+  readonly key?: string;
+  readonly ref?: number;
+  /** setState: the new state code. */
+  readonly arg?: number;
+}
+
+export type WorkOutcome = { readonly applied: LogRecord } | { readonly refused: RefusalCode; readonly retryAfterMs: number };
+
+const memoryKeysMax = 1_000_000;
+const memoryIndexEntriesMax = 200_000;
+const checkpointIntervalMs = 5_000;
+const closeDrainMs = 30_000;
+
+type Phase = 'open' | 'closing' | 'closed' | 'failed';
+
+export class EngineCore {
+  readonly options: ResolvedOptions;
+  readonly derived: Derived;
+  readonly metrics = new EngineMetrics();
+  readonly idOf: IdOf;
+  readonly #store: LedgerStore;
+  readonly #lock: DirectoryLock;
+  readonly #layout: ShmLayout;
+  readonly #views: ShmViews;
+  readonly #counters: Counters;
+  readonly #projector: Projector;
+  readonly #pipeline: CommitPipeline;
+  readonly #pool: Piscina;
+  readonly #router: ShardRouter;
+  readonly #inFlightKeys = new Map<string, { fingerprint: string; answer: Promise<Answer> }>();
+  readonly #chainIndex: Map<string, number>;
+  readonly #timer: NodeJS.Timeout;
+  #phase: Phase = 'open';
+  #failure: EngineFailedError | undefined;
+  #recordsSinceCheckpoint = 0;
+  #checkpointing: Promise<void> | undefined;
+
+  static open(options: ResolvedOptions): EngineCore {
+    mkdirSync(options.path, { recursive: true });
+    const lock = DirectoryLock.acquire(options.path);
+    try {
+      return new EngineCore(options, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private constructor(options: ResolvedOptions, lock: DirectoryLock) {
+    this.options = options;
+    this.#lock = lock;
+    this.#chainIndex = new Map(options.chains.map((chain, index) => [chain, index]));
+    this.#store = new LmdbStore({ directory: options.path, durability: options.durability });
+    const registry = new AccountRegistry(options.maxAccounts);
+    this.idOf = (slot) => registry.idOf(slot);
+    this.derived = {
+      ledger: new DurableLedger(options.maxAccounts, options.chains),
+      registry,
+      idempotency: new IdempotencyIndex(this.#store, options.idempotencyTtlMs, memoryKeysMax),
+      refunded: new WriteBehindMap((seq) => this.#store.getRefunded(seq), memoryIndexEntriesMax),
+      reconciled: new WriteBehindMap((seq) => this.#store.getReconciled(seq), memoryIndexEntriesMax),
+    };
+    this.#projector = new Projector(this.derived);
+    const rate = options.mintRateLimit ?? { maxPerWindow: 0, windowMs: 0 };
+    this.#layout = new ShmLayout({ maxAccounts: options.maxAccounts, maxPerWindow: rate.maxPerWindow });
+    const buffer = new SharedArrayBuffer(this.#layout.totalBytes);
+    this.#views = createViews(buffer);
+    this.#counters = new Counters(this.#views.i64, this.#layout);
+    this.#recover();
+    this.#pipeline = new CommitPipeline(this.#store, this.derived.ledger.watermark + 1, {
+      applyDurable: (record) => this.#projector.apply(record),
+      afterGroup: (records) => this.#afterGroup(records),
+      fail: (error) => this.fail(error),
+    });
+    this.#pool = this.#createPool(buffer, rate);
+    this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, (e) => this.fail(e));
+    this.#timer = setInterval(() => void this.#checkpoint(), checkpointIntervalMs).unref();
+  }
+
+  #recover(): void {
+    replayLog(this.#store, this.derived, this.#projector);
+    checkChains(this.derived, this.options.chains);
+    seedSharedMemory(this.derived, this.#layout, this.#views, this.options.chains);
+    const limit = this.options.mintRateLimit;
+    if (limit !== null) {
+      const rate = new RateWindows(this.#views, this.#layout, limit.maxPerWindow, limit.windowMs);
+      rebuildRateWindows(this.#store, rate, limit.windowMs, Date.now());
+    }
+  }
+
+  #createPool(buffer: SharedArrayBuffer, rate: { maxPerWindow: number; windowMs: number }): Piscina {
+    const init: WorkerInit = {
+      buffer,
+      maxAccounts: this.options.maxAccounts,
+      maxPerWindow: rate.maxPerWindow,
+      windowMs: rate.windowMs,
+      reservesEnforced: this.options.reserves === 'enforce',
+      lockTimeoutMs: this.options.lockTimeoutMs,
+    };
+    const pool = new Piscina({
+      filename: new URL('./worker/worker.js', import.meta.url).href,
+      minThreads: this.options.workers,
+      maxThreads: this.options.workers,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: init,
+    });
+    pool.on('error', (error: unknown) => this.fail(error));
+    return pool;
+  }
+
+  /** Throws unless the engine accepts work. */
+  assertUsable(): void {
+    if (this.#phase === 'failed') throw this.#failure as EngineFailedError;
+    if (this.#phase !== 'open') throw new EngineClosedError();
+  }
+
+  // ---- idempotency ----------------------------------------------------------------------------
+
+  /**
+   * Runs `execute` at most once per live key (guarantee 1): a live key replays its recorded result or
+   * conflicts; a key in flight joins that execution. Only successes are remembered (by the projector,
+   * when durable), so a refusal leaves the key free.
+   */
+  async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>): Promise<Answer> {
+    const scoped = scopedKey(scope, key);
+    const inFlight = this.#inFlightKeys.get(scoped);
+    if (inFlight !== undefined) {
+      if (inFlight.fingerprint !== fingerprint) return conflict(key);
+      const answer = await inFlight.answer;
+      return answer['ok'] === true ? { ...answer, replayed: true } : answer;
+    }
+    const live = this.derived.idempotency.lookup(scoped, Date.now());
+    if (live !== undefined) {
+      if (live.fingerprint !== fingerprint) return conflict(key);
+      const record = live.record ?? this.findRecord(live.seq);
+      assert(record !== undefined, 'a live idempotency key names a durable record');
+      return resultOf(record, this.idOf, true);
+    }
+    const answer = execute();
+    this.#inFlightKeys.set(scoped, { fingerprint, answer });
+    try {
+      return await answer;
+    } finally {
+      this.#inFlightKeys.delete(scoped);
+    }
+  }
+
+  // ---- execution --------------------------------------------------------------------------------
+
+  /** Sends one operation to its shard's worker; resolves once it is durable or refused. */
+  work(spec: WorkSpec): Promise<WorkOutcome> {
+    return new Promise<WorkOutcome>((resolve, reject) => {
+      const op: WorkOp = {
+        kind: opKindCode(spec.kind),
+        slot: spec.slot,
+        slot2: spec.slot2 ?? -1,
+        chain: spec.chain === undefined ? -1 : (this.#chainIndex.get(spec.chain) ?? -1),
+        amount: spec.amount ?? 0n,
+        arg: spec.arg ?? -1,
+        done: (batch, row) => this.#settle(spec, batch, row, resolve, reject),
+        fail: reject,
+      };
+      this.#router.submit(op);
+    });
+  }
+
+  #settle(
+    spec: WorkSpec,
+    batch: Batch,
+    row: number,
+    resolve: (outcome: WorkOutcome) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const code = batch.code[row] ?? -1;
+    if (code === wireLockTimeout) return reject(new LockTimeoutError(this.options.lockTimeoutMs));
+    if (code !== wireOk) return resolve({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
+    const record = makeRecord({
+      seq: batch.seq[row] ?? 0,
+      kind: spec.kind,
+      slot: spec.slot,
+      slot2: spec.kind === 'setState' ? (batch.aux[row] ?? -1) : (spec.slot2 ?? -1),
+      amount: spec.amount ?? 0n,
+      chain: spec.chain ?? '',
+      key: spec.key ?? '',
+      ref: spec.kind === 'setState' ? (spec.arg ?? -1) : (spec.ref ?? -1),
+      at: batch.at[row] ?? 0,
+    });
+    this.#pipeline.submit(record, { resolve: (applied) => resolve({ applied }), reject });
+  }
+
+  /** Account creation runs on the main thread: a fresh slot is touched by no worker yet. */
+  async createAccount(id: string): Promise<Answer> {
+    if (this.derived.registry.slotOf(id) !== undefined) {
+      return refuse('ACCOUNT_EXISTS', `account ${JSON.stringify(id)} already exists`);
+    }
+    const slot = this.derived.registry.add(id);
+    const seq = this.#counters.nextSequence();
+    const record = await this.#durable(makeRecord({ seq, kind: 'create', slot, id, at: Date.now() }));
+    return { ok: true, account: id, createdAt: record.at };
+  }
+
+  /** Deposits run on the main thread, the only writer of reserves; seq first (see counters.ts). */
+  deposit(amount: bigint, key: string, fingerprint: string): Promise<Answer> {
+    return this.keyed(reservesScope, key, fingerprint, async () => {
+      if (this.#counters.read(globalSlot.reserves) > amountMax - amount) {
+        return refuse('RESERVES_EXCEEDED', 'reserves would pass the int64 limit of 2^63-1 minor units');
+      }
+      const seq = this.#counters.nextSequence();
+      this.#counters.raiseReserves(amount);
+      const record = await this.#durable(makeRecord({ seq, kind: 'deposit', amount, key, at: Date.now() }));
+      return resultOf(record, this.idOf, false);
+    });
+  }
+
+  #durable(record: LogRecord): Promise<LogRecord> {
+    return new Promise((resolve, reject) => this.#pipeline.submit(record, { resolve, reject }));
+  }
+
+  /** A durable record by sequence number, or undefined when there is none (yet). */
+  findRecord(seq: number): LogRecord | undefined {
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.derived.ledger.watermark) return undefined;
+    return this.#store.findRecord(seq);
+  }
+
+  stateCodeOf(state: AccountState): number {
+    return accountStateCode(state);
+  }
+
+  // ---- checkpoints, failure, close --------------------------------------------------------------
+
+  #afterGroup(records: number): void {
+    this.#recordsSinceCheckpoint += records;
+    if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords) void this.#checkpoint();
+  }
+
+  /** Writes what changed since the last checkpoint, at the current durable watermark. */
+  #checkpoint(): Promise<void> {
+    if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
+    this.#recordsSinceCheckpoint = 0;
+    const now = Date.now();
+    const { ledger, registry, idempotency, refunded, reconciled } = this.derived;
+    const delta = {
+      header: ledger.header(registry.count, now),
+      accounts: ledger.takeDirtyAccounts(this.idOf),
+      idempotency: idempotency.takeChanges(now),
+      refunded: refunded.takeDirty(),
+      reconciled: reconciled.takeDirty(),
+    };
+    this.#checkpointing = this.#store
+      .writeCheckpoint(delta)
+      .then(() => {
+        this.metrics.checkpoints++;
+        idempotency.purgeMemory(now);
+        refunded.evict(() => false, memoryIndexEntriesMax);
+        reconciled.evict(() => false, memoryIndexEntriesMax);
+      })
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => (this.#checkpointing = undefined));
+    return this.#checkpointing;
+  }
+
+  /** Fail-stop: refuse all work until reopened; reopening recovers from the log. */
+  fail(error: unknown): void {
+    if (this.#phase === 'failed' || this.#phase === 'closed') return;
+    this.#phase = 'failed';
+    this.#failure = error instanceof EngineFailedError ? error : new EngineFailedError(error);
+    this.#router.failAll(this.#failure);
+    this.#pipeline.failAll(this.#failure);
+  }
+
+  get failed(): boolean {
+    return this.#phase === 'failed';
+  }
+
+  async close(): Promise<void> {
+    if (this.#phase === 'closed' || this.#phase === 'closing') return;
+    const wasFailed = this.#phase === 'failed';
+    this.#phase = wasFailed ? 'failed' : 'closing';
+    clearInterval(this.#timer);
+    try {
+      if (!wasFailed) await this.#drain();
+      if (this.#phase !== 'failed') await this.#checkpoint();
+      await this.#checkpointing;
+    } finally {
+      await this.#pool.destroy();
+      await this.#store.close();
+      this.#lock.release();
+      this.#phase = 'closed';
+    }
+  }
+
+  async #drain(): Promise<void> {
+    const deadline = Date.now() + closeDrainMs;
+    while (this.#router.queuedOperations > 0 || this.#router.batchesInFlight > 0) {
+      if (Date.now() > deadline) throw new ShardmintError('ERR_ENGINE_FAILED', 'close: operations did not drain in time');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await this.#pipeline.drained();
+  }
+
+  snapshotGauges(): { queued: number; batches: number; pending: number; keys: number } {
+    return {
+      queued: this.#router.queuedOperations,
+      batches: this.#router.batchesInFlight,
+      pending: this.#pipeline.pendingRecords,
+      keys: this.derived.idempotency.memoryEntries,
+    };
+  }
+}
+
+function conflict(key: string): Refusal {
+  return refuse('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(key)} was used with different parameters`);
+}

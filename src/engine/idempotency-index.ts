@@ -1,0 +1,68 @@
+// The idempotency-key index (guarantee 1). Recent keys are served from memory, older ones from the
+// store; the log stays the truth and recovery rebuilds whatever the last checkpoint did not write.
+// A key freed by reconciliation is held as a tombstone (null) until the deletion is written.
+import type { LogRecord } from '../domain/log-record.js';
+import type { IdempotencyEntry, LedgerStore } from '../store/store.js';
+import { WriteBehindMap } from './write-behind-map.js';
+
+export interface LiveKey {
+  readonly fingerprint: string;
+  readonly seq: number;
+  /** Present when the record is still in memory; otherwise read from the log. */
+  readonly record: LogRecord | undefined;
+}
+
+interface HeldKey extends IdempotencyEntry {
+  readonly record?: LogRecord;
+}
+
+const purgeScanMax = 100_000;
+const diskPurgeBatchMax = 10_000;
+
+export class IdempotencyIndex {
+  readonly #map: WriteBehindMap<string, HeldKey | null>;
+  readonly #store: LedgerStore;
+  readonly #ttlMs: number;
+
+  constructor(store: LedgerStore, ttlMs: number, memoryEntriesMax: number) {
+    this.#store = store;
+    this.#ttlMs = ttlMs;
+    this.#map = new WriteBehindMap((key) => store.getIdempotency(key), memoryEntriesMax);
+  }
+
+  /** The live entry of a key at `nowMs`; an expired key is absent (it executes again). */
+  lookup(scopedKey: string, nowMs: number): LiveKey | undefined {
+    const held = this.#map.get(scopedKey);
+    if (held === undefined || held === null || held.expiresAt <= nowMs) return undefined;
+    return { fingerprint: held.fingerprint, seq: held.seq, record: held.record };
+  }
+
+  remember(scopedKey: string, fingerprint: string, record: LogRecord): void {
+    this.#map.set(scopedKey, { seq: record.seq, expiresAt: record.at + this.#ttlMs, fingerprint, record });
+  }
+
+  /** Frees a key whose operation was rolled back, so the same key can execute again. */
+  forget(scopedKey: string, seq: number): void {
+    const held = this.#map.get(scopedKey);
+    if (held !== undefined && held !== null && held.seq === seq) this.#map.set(scopedKey, null);
+  }
+
+  get memoryEntries(): number {
+    return this.#map.size;
+  }
+
+  /** Changes to write at a checkpoint: expired keys on disk deleted first, then what changed since. */
+  takeChanges(nowMs: number): Array<readonly [string, IdempotencyEntry | null]> {
+    const changes: Array<readonly [string, IdempotencyEntry | null]> = [];
+    for (const key of this.#store.expiredKeys(nowMs, diskPurgeBatchMax)) changes.push([key, null]);
+    for (const [key, held] of this.#map.takeDirty()) {
+      changes.push([key, held === null ? null : { seq: held.seq, expiresAt: held.expiresAt, fingerprint: held.fingerprint }]);
+    }
+    return changes;
+  }
+
+  /** Drops written entries that expired, and the oldest written ones while memory is over its cap. */
+  purgeMemory(nowMs: number): void {
+    this.#map.evict((_key, held) => held === null || held.expiresAt <= nowMs, purgeScanMax);
+  }
+}

@@ -1,0 +1,54 @@
+// A first metrics snapshot: operations by type and outcome, replays, and call latency quantiles
+// from a perf_hooks histogram (microseconds, no allocation per record).
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+
+export interface LatencySnapshot {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface MetricsSnapshot {
+  /** operations[kind][outcome]: outcome is 'ok', 'replayed', a refusal code or an error code. */
+  readonly operations: Record<string, Record<string, number>>;
+  readonly latencyMs: LatencySnapshot;
+  readonly durableSequence: number;
+  readonly queuedOperations: number;
+  readonly batchesInFlight: number;
+  readonly recordsAwaitingCommit: number;
+  readonly idempotencyKeysInMemory: number;
+  readonly checkpoints: number;
+}
+
+export class EngineMetrics {
+  readonly #counts = new Map<string, Map<string, number>>();
+  readonly #latency: RecordableHistogram = createHistogram();
+  checkpoints = 0;
+
+  count(kind: string, outcome: string): void {
+    let byOutcome = this.#counts.get(kind);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.#counts.set(kind, byOutcome);
+    }
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+  }
+
+  recordLatency(startedMs: number): void {
+    this.#latency.record(Math.max(1, Math.round((performance.now() - startedMs) * 1000)));
+  }
+
+  operations(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [kind, byOutcome] of this.#counts) out[kind] = Object.fromEntries(byOutcome);
+    return out;
+  }
+
+  latency(): LatencySnapshot {
+    const h = this.#latency;
+    const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
+    return { count: h.count, p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max) };
+  }
+}

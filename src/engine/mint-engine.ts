@@ -1,0 +1,398 @@
+// The public engine (pinned API of DESIGN.md). Every method validates its arguments first, so bad
+// input rejects with ERR_INVALID_ARGUMENT and changes nothing; the private core does the rest.
+import { accountStateFromCode, isAccountState, accountStates, type AccountState } from '../domain/account-state.js';
+import { AccountNotFoundError, InvalidArgumentError, ShardmintError } from '../domain/errors.js';
+import {
+  burnFingerprint,
+  depositFingerprint,
+  mintFingerprint,
+  payFingerprint,
+  refundFingerprint,
+  transferFingerprint,
+} from '../domain/fingerprint.js';
+import { operationId, sequenceOfId } from '../domain/ids.js';
+import { systemAccountPrefix } from '../domain/limits.js';
+import type { OpKind } from '../domain/op-kind.js';
+import {
+  refuse,
+  type BurnResult,
+  type DepositResult,
+  type MintResult,
+  type Outcome,
+  type PayResult,
+  type ReconcileResult,
+  type RefundResult,
+  type Refusal,
+  type RefusalCode,
+  type StateChangeResult,
+  type TransferResult,
+} from '../domain/outcomes.js';
+import {
+  requireAccountId,
+  requireAmount,
+  requireChain,
+  requireIdempotencyKey,
+  requireOperationId,
+  requireRecord,
+} from '../domain/validate.js';
+import { EngineCore, type Answer, type WorkOutcome } from './engine-core.js';
+import type { MetricsSnapshot } from './metrics.js';
+import { resolveOptions, type MintEngineOptions } from './options.js';
+import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
+
+/** The engine-owned account that receives payments and pays refunds (money stays in the ledger). */
+export const paymentsClearingAccount = '$payments';
+
+export interface MintArgs {
+  readonly account: string;
+  readonly amount: bigint;
+  readonly chain: string;
+  readonly idempotencyKey: string;
+}
+export type BurnArgs = MintArgs;
+export interface TransferArgs {
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly idempotencyKey: string;
+}
+export interface PayArgs {
+  readonly account: string;
+  readonly amount: bigint;
+  readonly idempotencyKey: string;
+}
+export interface RefundArgs extends PayArgs {
+  readonly originalTransactionId: string;
+}
+export interface DepositArgs {
+  readonly amount: bigint;
+  readonly idempotencyKey: string;
+}
+export interface CreateAccountResult {
+  readonly ok: true;
+  readonly account: string;
+  readonly createdAt: number;
+}
+export interface AccountView {
+  readonly id: string;
+  readonly balance: bigint;
+  readonly state: AccountState;
+}
+export interface MintRecordView {
+  readonly mintId: string;
+  readonly account: string;
+  readonly amount: bigint;
+  readonly chain: string;
+  readonly createdAt: number;
+  readonly idempotencyKey: string;
+  readonly reconciled: boolean;
+  readonly reconciliationId?: string;
+}
+export interface SupplyView {
+  readonly total: bigint;
+  readonly reserves: bigint;
+  readonly byChain: Record<string, bigint>;
+  /** Balance of the payments clearing account: paid minus refunded. Part of `total`. */
+  readonly paymentsClearing: bigint;
+}
+
+export class MintEngine {
+  readonly #core: EngineCore;
+
+  private constructor(core: EngineCore) {
+    this.#core = core;
+  }
+
+  /** Opens (and if needed recovers) the engine on a data directory. */
+  static async open(options: MintEngineOptions): Promise<MintEngine> {
+    const resolved = resolveOptions(options);
+    if (resolved.store !== 'lmdb') {
+      throw new InvalidArgumentError("options.store 'native-free' is not available yet; use 'lmdb'");
+    }
+    return new MintEngine(EngineCore.open(resolved));
+  }
+
+  createAccount(id: string): Promise<CreateAccountResult | Refusal> {
+    return this.#track('create', async () => {
+      const account = requireAccountId(id, 'id');
+      if (account.startsWith(systemAccountPrefix)) {
+        throw new InvalidArgumentError(`id must not start with '${systemAccountPrefix}' (reserved for engine accounts)`);
+      }
+      return this.#core.createAccount(account);
+    }) as Promise<CreateAccountResult | Refusal>;
+  }
+
+  depositReserves(args: DepositArgs): Promise<Outcome<DepositResult>> {
+    return this.#track('deposit', async () => {
+      const a = requireRecord(args, 'depositReserves arguments');
+      const amount = requireAmount(a['amount'], 'amount');
+      const key = requireIdempotencyKey(a['idempotencyKey']);
+      return this.#core.deposit(amount, key, depositFingerprint(amount));
+    }) as Promise<Outcome<DepositResult>>;
+  }
+
+  mint(args: MintArgs): Promise<Outcome<MintResult>> {
+    return this.#supplyMove('mint', args, mintFingerprint) as Promise<Outcome<MintResult>>;
+  }
+
+  burn(args: BurnArgs): Promise<Outcome<BurnResult>> {
+    return this.#supplyMove('burn', args, burnFingerprint) as Promise<Outcome<BurnResult>>;
+  }
+
+  #supplyMove(
+    kind: 'mint' | 'burn',
+    args: MintArgs,
+    fingerprintOf: (account: string, amount: bigint, chain: string) => string,
+  ): Promise<Answer> {
+    return this.#track(kind, async () => {
+      const a = requireRecord(args, `${kind} arguments`);
+      const account = requireAccountId(a['account'], 'account');
+      const amount = requireAmount(a['amount'], 'amount');
+      const chain = requireChain(a['chain'], this.#core.options.chains);
+      const key = requireIdempotencyKey(a['idempotencyKey']);
+      const slot = this.#slotOrRefusal(account);
+      if (typeof slot !== 'number') return slot;
+      return this.#core.keyed(account, key, fingerprintOf(account, amount, chain), async () =>
+        this.#answer(await this.#core.work({ kind, slot, chain, amount, key }), account),
+      );
+    });
+  }
+
+  transfer(args: TransferArgs): Promise<Outcome<TransferResult>> {
+    return this.#track('transfer', async () => {
+      const a = requireRecord(args, 'transfer arguments');
+      const from = requireAccountId(a['from'], 'from');
+      const to = requireAccountId(a['to'], 'to');
+      const amount = requireAmount(a['amount'], 'amount');
+      const key = requireIdempotencyKey(a['idempotencyKey']);
+      if (from === to) throw new InvalidArgumentError('transfer: from and to must be different accounts');
+      const slot = this.#slotOrRefusal(from);
+      if (typeof slot !== 'number') return slot;
+      const slot2 = this.#slotOrRefusal(to);
+      if (typeof slot2 !== 'number') return slot2;
+      return this.#core.keyed(from, key, transferFingerprint(from, to, amount), async () =>
+        this.#answer(await this.#core.work({ kind: 'transfer', slot, slot2, amount, key }), `${from} or ${to}`),
+      );
+    }) as Promise<Outcome<TransferResult>>;
+  }
+
+  pay(args: PayArgs): Promise<Outcome<PayResult>> {
+    return this.#track('pay', async () => {
+      const a = requireRecord(args, 'pay arguments');
+      const account = requireAccountId(a['account'], 'account');
+      const amount = requireAmount(a['amount'], 'amount');
+      const key = requireIdempotencyKey(a['idempotencyKey']);
+      const slot = this.#slotOrRefusal(account);
+      if (typeof slot !== 'number') return slot;
+      return this.#core.keyed(account, key, payFingerprint(account, amount), async () =>
+        this.#answer(await this.#core.work({ kind: 'pay', slot, amount, key }), account),
+      );
+    }) as Promise<Outcome<PayResult>>;
+  }
+
+  refund(args: RefundArgs): Promise<Outcome<RefundResult>> {
+    return this.#track('refund', async () => {
+      const a = requireRecord(args, 'refund arguments');
+      const account = requireAccountId(a['account'], 'account');
+      const amount = requireAmount(a['amount'], 'amount');
+      const key = requireIdempotencyKey(a['idempotencyKey']);
+      const original = requireOperationId(a['originalTransactionId'], 'originalTransactionId');
+      const slot = this.#slotOrRefusal(account);
+      if (typeof slot !== 'number') return slot;
+      const fingerprint = refundFingerprint(account, amount, original);
+      return this.#core.keyed(account, key, fingerprint, () => this.#refund(slot, account, amount, key, original));
+    }) as Promise<Outcome<RefundResult>>;
+  }
+
+  async #refund(slot: number, account: string, amount: bigint, key: string, original: string): Promise<Answer> {
+    const paySeq = sequenceOfId('pay', original) ?? -1;
+    const payment = this.#core.findRecord(paySeq);
+    if (payment === undefined || payment.kind !== 'pay' || payment.slot !== slot) {
+      return refuse('NOT_FOUND', `payment ${original} of account ${account} does not exist`);
+    }
+    const remaining = payment.amount - (this.#core.derived.refunded.get(paySeq) ?? 0n) - this.#reservedRefunds(paySeq);
+    if (amount > remaining) {
+      return refuse('REFUND_EXCEEDS_PAYMENT', `refund of ${amount} exceeds the ${remaining} left to refund on ${original}`);
+    }
+    // Held until the refund is answered, so concurrent refunds of one payment cannot overshoot it.
+    this.#refundsInFlight.set(paySeq, this.#reservedRefunds(paySeq) + amount);
+    try {
+      return this.#answer(await this.#core.work({ kind: 'refund', slot, amount, key, ref: paySeq }), account);
+    } finally {
+      const left = this.#reservedRefunds(paySeq) - amount;
+      if (left === 0n) this.#refundsInFlight.delete(paySeq);
+      else this.#refundsInFlight.set(paySeq, left);
+    }
+  }
+
+  readonly #refundsInFlight = new Map<number, bigint>();
+
+  #reservedRefunds(paySeq: number): bigint {
+    return this.#refundsInFlight.get(paySeq) ?? 0n;
+  }
+
+  /** Rolls a mint back once and frees its idempotency key, so the same key can mint again. */
+  reconcileFailedMint(mintId: string): Promise<Outcome<ReconcileResult>> {
+    return this.#track('reconcile', async () => {
+      const id = requireOperationId(mintId, 'mintId');
+      const mintSeq = sequenceOfId('mint', id) ?? -1;
+      // One reconciliation per mint at a time: a second waits for the first, then sees its result.
+      for (let waits = 0; waits < 1_000; waits++) {
+        const running = this.#reconciling.get(mintSeq);
+        if (running === undefined) break;
+        await running.catch(() => undefined);
+      }
+      const running = this.#reconcile(mintSeq, id);
+      this.#reconciling.set(mintSeq, running);
+      try {
+        return await running;
+      } finally {
+        if (this.#reconciling.get(mintSeq) === running) this.#reconciling.delete(mintSeq);
+      }
+    }) as Promise<Outcome<ReconcileResult>>;
+  }
+
+  readonly #reconciling = new Map<number, Promise<Answer>>();
+
+  async #reconcile(mintSeq: number, mintId: string): Promise<Answer> {
+    const mint = this.#core.findRecord(mintSeq);
+    if (mint === undefined || mint.kind !== 'mint') return refuse('NOT_FOUND', `mint ${mintId} does not exist`);
+    const done = this.#core.derived.reconciled.get(mintSeq);
+    if (done !== undefined) {
+      return refuse('ALREADY_RECONCILED', `mint ${mintId} was reconciled by ${operationId('reconcile', done)}`);
+    }
+    const account = this.#core.idOf(mint.slot);
+    const outcome = await this.#core.work({
+      kind: 'reconcile',
+      slot: mint.slot,
+      chain: mint.chain,
+      amount: mint.amount,
+      key: mint.key,
+      ref: mintSeq,
+    });
+    if ('refused' in outcome) return this.#refusal(outcome, account);
+    return reconcileResultOf(outcome.applied, this.#core.idOf);
+  }
+
+  setAccountState(id: string, state: AccountState): Promise<Outcome<StateChangeResult>> {
+    return this.#track('setState', async () => {
+      const account = requireAccountId(id, 'id');
+      if (!isAccountState(state)) throw new InvalidArgumentError(`state must be one of ${accountStates.join(', ')}`);
+      const slot = this.#slotOrRefusal(account);
+      if (typeof slot !== 'number') return slot;
+      const outcome = await this.#core.work({ kind: 'setState', slot, arg: this.#core.stateCodeOf(state) });
+      if ('refused' in outcome) {
+        const current = accountStateFromCode(this.#core.derived.ledger.stateCode(slot));
+        return refuse('INVALID_TRANSITION', `account ${account} cannot move from ${current} to ${state}`);
+      }
+      return stateChangeResultOf(outcome.applied, this.#core.idOf);
+    }) as Promise<Outcome<StateChangeResult>>;
+  }
+
+  /** The durable balance; rejects with ERR_ACCOUNT_NOT_FOUND for an unknown account. */
+  async balance(id: string): Promise<bigint> {
+    const view = await this.getAccount(id);
+    if (view === undefined) throw new AccountNotFoundError(id);
+    return view.balance;
+  }
+
+  async getAccount(id: string): Promise<AccountView | undefined> {
+    this.#core.assertUsable();
+    const account = requireAccountId(id, 'id');
+    const { ledger, registry } = this.#core.derived;
+    if (account === paymentsClearingAccount) return { id: account, balance: ledger.clearing, state: 'active' };
+    const slot = registry.slotOf(account);
+    if (slot === undefined || !ledger.exists(slot)) return undefined;
+    return { id: account, balance: ledger.balance(slot), state: accountStateFromCode(ledger.stateCode(slot)) };
+  }
+
+  async getMint(mintId: string): Promise<MintRecordView | undefined> {
+    this.#core.assertUsable();
+    const id = requireOperationId(mintId, 'mintId');
+    const seq = sequenceOfId('mint', id) ?? -1;
+    const record = this.#core.findRecord(seq);
+    if (record === undefined || record.kind !== 'mint') return undefined;
+    const reconciledBy = this.#core.derived.reconciled.get(seq);
+    const view = {
+      mintId: id,
+      account: this.#core.idOf(record.slot),
+      amount: record.amount,
+      chain: record.chain,
+      createdAt: record.at,
+      idempotencyKey: record.key,
+      reconciled: reconciledBy !== undefined,
+    };
+    return reconciledBy === undefined ? view : { ...view, reconciliationId: operationId('reconcile', reconciledBy) };
+  }
+
+  async supply(): Promise<SupplyView> {
+    this.#core.assertUsable();
+    const { ledger } = this.#core.derived;
+    return {
+      total: ledger.supply,
+      reserves: ledger.reserves,
+      byChain: Object.fromEntries(ledger.chainSupply),
+      paymentsClearing: ledger.clearing,
+    };
+  }
+
+  metrics(): MetricsSnapshot {
+    const gauges = this.#core.snapshotGauges();
+    return {
+      operations: this.#core.metrics.operations(),
+      latencyMs: this.#core.metrics.latency(),
+      durableSequence: this.#core.derived.ledger.watermark,
+      queuedOperations: gauges.queued,
+      batchesInFlight: gauges.batches,
+      recordsAwaitingCommit: gauges.pending,
+      idempotencyKeysInMemory: gauges.keys,
+      checkpoints: this.#core.metrics.checkpoints,
+    };
+  }
+
+  /** Finishes queued work, writes a checkpoint and releases the directory. Safe to call twice. */
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------
+
+  #slotOrRefusal(account: string): number | Refusal {
+    const slot = this.#core.derived.registry.slotOf(account);
+    return slot ?? refuse('ACCOUNT_NOT_FOUND', `account ${JSON.stringify(account)} does not exist`);
+  }
+
+  #answer(outcome: WorkOutcome, accounts: string): Answer {
+    if ('refused' in outcome) return this.#refusal(outcome, accounts);
+    return resultOf(outcome.applied, this.#core.idOf, false);
+  }
+
+  #refusal(outcome: { refused: RefusalCode; retryAfterMs: number }, accounts: string): Refusal {
+    const messages: Partial<Record<RefusalCode, string>> = {
+      RATE_LIMITED: `account ${accounts} reached its mint rate limit; retry after ${outcome.retryAfterMs} ms`,
+      INSUFFICIENT_FUNDS: `insufficient funds on ${accounts} (or on the chain's supply)`,
+      ACCOUNT_NOT_ACTIVE: `account ${accounts} is not active`,
+      RESERVES_EXCEEDED: 'the mint would take supply past the deposited reserves',
+    };
+    const message = messages[outcome.refused] ?? outcome.refused;
+    return outcome.refused === 'RATE_LIMITED'
+      ? refuse('RATE_LIMITED', message, outcome.retryAfterMs)
+      : refuse(outcome.refused, message);
+  }
+
+  async #track(kind: OpKind, run: () => Promise<Answer>): Promise<Answer> {
+    const started = performance.now();
+    try {
+      this.#core.assertUsable();
+      const answer = await run();
+      const outcome = answer.ok === true ? ('replayed' in answer && answer.replayed === true ? 'replayed' : 'ok') : String(answer.code);
+      this.#core.metrics.count(kind, outcome);
+      return answer;
+    } catch (error) {
+      this.#core.metrics.count(kind, error instanceof ShardmintError ? error.code : 'error');
+      throw error;
+    } finally {
+      this.#core.metrics.recordLatency(started);
+    }
+  }
+}

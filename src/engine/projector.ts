@@ -1,0 +1,91 @@
+// Applies durable log records to everything derived from the log: the durable ledger mirror, the
+// idempotency index, refund totals and reconciliations. The commit path and recovery both call
+// `apply`, so a restarted engine derives exactly what the running one had.
+import { assert } from '../domain/errors.js';
+import { scopedKey } from '../domain/fingerprint.js';
+import type { LogRecord } from '../domain/log-record.js';
+import type { AccountRegistry } from './account-registry.js';
+import type { DurableLedger } from './durable-ledger.js';
+import type { IdempotencyIndex } from './idempotency-index.js';
+import { fingerprintOf, scopedKeyOf, type IdOf } from './record-views.js';
+import type { WriteBehindMap } from './write-behind-map.js';
+
+export interface Derived {
+  readonly ledger: DurableLedger;
+  readonly registry: AccountRegistry;
+  readonly idempotency: IdempotencyIndex;
+  /** Payment seq -> total refunded. */
+  readonly refunded: WriteBehindMap<number, bigint>;
+  /** Mint seq -> reconciliation seq. */
+  readonly reconciled: WriteBehindMap<number, number>;
+}
+
+export class Projector {
+  readonly #d: Derived;
+  readonly #idOf: IdOf;
+
+  constructor(derived: Derived) {
+    this.#d = derived;
+    this.#idOf = (slot) => derived.registry.idOf(slot);
+  }
+
+  apply(record: LogRecord): void {
+    const { ledger } = this.#d;
+    assert(record.seq === ledger.watermark + 1, `records apply in sequence (${ledger.watermark + 1}, got ${record.seq})`);
+    this.#applyEffect(record);
+    ledger.watermark = record.seq;
+    const scoped = scopedKeyOf(record, this.#idOf);
+    if (scoped !== undefined) this.#d.idempotency.remember(scoped, fingerprintOf(record, this.#idOf), record);
+  }
+
+  #applyEffect(r: LogRecord): void {
+    const { ledger } = this.#d;
+    switch (r.kind) {
+      case 'create':
+        if (this.#d.registry.slotOf(r.id) === undefined) this.#d.registry.restore(r.slot, r.id);
+        return ledger.create(r.slot);
+      case 'deposit':
+        ledger.reserves += r.amount;
+        return;
+      case 'mint':
+        return this.#moveSupply(r.slot, r.chain, r.amount);
+      case 'burn':
+        return this.#moveSupply(r.slot, r.chain, -r.amount);
+      case 'transfer':
+        ledger.addBalance(r.slot, -r.amount);
+        return ledger.addBalance(r.slot2, r.amount);
+      case 'pay':
+        ledger.addBalance(r.slot, -r.amount);
+        ledger.clearing += r.amount;
+        return;
+      case 'refund':
+        return this.#refund(r);
+      case 'reconcile':
+        return this.#reconcile(r);
+      case 'setState':
+        return ledger.setState(r.slot, r.ref);
+    }
+  }
+
+  #moveSupply(slot: number, chain: string, delta: bigint): void {
+    const { ledger } = this.#d;
+    ledger.addBalance(slot, delta);
+    ledger.addChainSupply(chain, delta);
+    ledger.supply += delta;
+  }
+
+  #refund(r: LogRecord): void {
+    const { ledger, refunded } = this.#d;
+    ledger.clearing -= r.amount;
+    assert(ledger.clearing >= 0n, 'the clearing account never goes negative');
+    ledger.addBalance(r.slot, r.amount);
+    refunded.set(r.ref, (refunded.get(r.ref) ?? 0n) + r.amount);
+  }
+
+  /** A reconciliation rolls its mint back and frees the mint's key, which it carries in `key`. */
+  #reconcile(r: LogRecord): void {
+    this.#moveSupply(r.slot, r.chain, -r.amount);
+    this.#d.reconciled.set(r.ref, r.seq);
+    if (r.key !== '') this.#d.idempotency.forget(scopedKey(this.#idOf(r.slot), r.key), r.ref);
+  }
+}

@@ -1,0 +1,96 @@
+// What a log record means to a caller: its result object, its idempotency scope and fingerprint.
+// Derived from the record alone, so a replay returns exactly what the first execution returned,
+// whether the record is in memory or read back from the log after a restart.
+import { accountStateFromCode } from '../domain/account-state.js';
+import { assert } from '../domain/errors.js';
+import {
+  burnFingerprint,
+  depositFingerprint,
+  mintFingerprint,
+  payFingerprint,
+  refundFingerprint,
+  reservesScope,
+  scopedKey,
+  transferFingerprint,
+} from '../domain/fingerprint.js';
+import { operationId } from '../domain/ids.js';
+import type { LogRecord } from '../domain/log-record.js';
+
+export type IdOf = (slot: number) => string;
+
+/** The scoped idempotency key of a record, or undefined when it carries none. */
+export function scopedKeyOf(record: LogRecord, idOf: IdOf): string | undefined {
+  if (record.key === '' || record.kind === 'reconcile') return undefined;
+  return scopedKey(record.kind === 'deposit' ? reservesScope : idOf(record.slot), record.key);
+}
+
+export function fingerprintOf(record: LogRecord, idOf: IdOf): string {
+  switch (record.kind) {
+    case 'mint':
+      return mintFingerprint(idOf(record.slot), record.amount, record.chain);
+    case 'burn':
+      return burnFingerprint(idOf(record.slot), record.amount, record.chain);
+    case 'transfer':
+      return transferFingerprint(idOf(record.slot), idOf(record.slot2), record.amount);
+    case 'pay':
+      return payFingerprint(idOf(record.slot), record.amount);
+    case 'refund':
+      return refundFingerprint(idOf(record.slot), record.amount, operationId('pay', record.ref));
+    case 'deposit':
+      return depositFingerprint(record.amount);
+    default:
+      throw new Error(`shardmint internal assertion failed: ${record.kind} records carry no idempotency key`);
+  }
+}
+
+/** The result a keyed operation returned; `replayed` says whether this answer is a replay. */
+export function resultOf(record: LogRecord, idOf: IdOf, replayed: boolean): Record<string, unknown> {
+  const base = { ok: true, createdAt: record.at, replayed };
+  const id = operationId(record.kind, record.seq);
+  switch (record.kind) {
+    case 'mint':
+      return { ...base, mintId: id, account: idOf(record.slot), amount: record.amount, chain: record.chain };
+    case 'burn':
+      return { ...base, burnId: id, account: idOf(record.slot), amount: record.amount, chain: record.chain };
+    case 'transfer':
+      return { ...base, transferId: id, from: idOf(record.slot), to: idOf(record.slot2), amount: record.amount };
+    case 'pay':
+      return { ...base, transactionId: id, account: idOf(record.slot), amount: record.amount };
+    case 'refund':
+      return {
+        ...base,
+        transactionId: id,
+        originalTransactionId: operationId('pay', record.ref),
+        account: idOf(record.slot),
+        amount: record.amount,
+      };
+    case 'deposit':
+      return { ...base, depositId: id, amount: record.amount };
+    default:
+      throw new Error(`shardmint internal assertion failed: no keyed result for ${record.kind}`);
+  }
+}
+
+export function reconcileResultOf(record: LogRecord, idOf: IdOf): Record<string, unknown> {
+  assert(record.kind === 'reconcile', 'a reconciliation record');
+  return {
+    ok: true,
+    mintId: operationId('mint', record.ref),
+    reconciliationId: operationId('reconcile', record.seq),
+    account: idOf(record.slot),
+    amount: record.amount,
+    chain: record.chain,
+    createdAt: record.at,
+  };
+}
+
+export function stateChangeResultOf(record: LogRecord, idOf: IdOf): Record<string, unknown> {
+  assert(record.kind === 'setState', 'a state-change record');
+  return {
+    ok: true,
+    account: idOf(record.slot),
+    previousState: accountStateFromCode(record.slot2),
+    state: accountStateFromCode(record.ref),
+    createdAt: record.at,
+  };
+}

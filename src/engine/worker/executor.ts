@@ -1,0 +1,203 @@
+// Applies a batch to shared memory. Every operation locks its accounts in ascending slot order
+// (guarantee 4), checks state, funds, rate window and reserves under those locks, and only then
+// takes its sequence number and writes: a refused operation changes nothing and takes no number.
+import { activeStateCode, isAllowedTransition } from '../../domain/account-state.js';
+import { amountMax } from '../../domain/limits.js';
+import { opKindCode } from '../../domain/op-kind.js';
+import { wireCodeOf, wireLockTimeout, wireOk, type RefusalCode } from '../../domain/outcomes.js';
+import { Counters } from '../../shm/counters.js';
+import { createViews, globalSlot, ShmLayout, type ShmViews } from '../../shm/layout.js';
+import { AccountLocks } from '../../shm/locks.js';
+import { RateWindows } from '../../shm/rate-window.js';
+import type { Batch } from '../batch.js';
+import type { WorkerInit } from './worker-data.js';
+
+const kind = {
+  mint: opKindCode('mint'),
+  burn: opKindCode('burn'),
+  transfer: opKindCode('transfer'),
+  pay: opKindCode('pay'),
+  refund: opKindCode('refund'),
+  reconcile: opKindCode('reconcile'),
+  setState: opKindCode('setState'),
+} as const;
+
+const wire = {
+  notActive: wireCodeOf('ACCOUNT_NOT_ACTIVE'),
+  funds: wireCodeOf('INSUFFICIENT_FUNDS'),
+  rate: wireCodeOf('RATE_LIMITED'),
+  reserves: wireCodeOf('RESERVES_EXCEEDED'),
+  transition: wireCodeOf('INVALID_TRANSITION'),
+} satisfies Record<string, number>;
+
+export class Executor {
+  readonly #layout: ShmLayout;
+  readonly #views: ShmViews;
+  readonly #locks: AccountLocks;
+  readonly #counters: Counters;
+  readonly #rate: RateWindows | null;
+  readonly #reservesEnforced: boolean;
+  readonly #lockTimeoutMs: number;
+
+  constructor(init: WorkerInit, threadId: number) {
+    this.#layout = new ShmLayout({ maxAccounts: init.maxAccounts, maxPerWindow: init.maxPerWindow });
+    this.#views = createViews(init.buffer);
+    this.#locks = new AccountLocks(this.#views.i32, threadId);
+    this.#counters = new Counters(this.#views.i64, this.#layout);
+    this.#rate =
+      init.maxPerWindow > 0 ? new RateWindows(this.#views, this.#layout, init.maxPerWindow, init.windowMs) : null;
+    this.#reservesEnforced = init.reservesEnforced;
+    this.#lockTimeoutMs = init.lockTimeoutMs;
+  }
+
+  execute(batch: Batch): void {
+    const count = batch.count;
+    for (let i = 0; i < count; i++) {
+      batch.retryAfterMs[i] = 0;
+      batch.aux[i] = -1;
+      batch.seq[i] = 0;
+      batch.code[i] = this.#executeLocked(batch, i);
+    }
+  }
+
+  #executeLocked(batch: Batch, i: number): number {
+    const a = batch.slot[i] ?? -1;
+    const b = batch.slot2[i] ?? -1;
+    const first = b < 0 || a < b ? a : b;
+    const second = b < 0 ? -1 : a < b ? b : a;
+    const deadline = performance.now() + this.#lockTimeoutMs;
+    const layout = this.#layout;
+    if (!this.#locks.acquire(layout.lockIndex32(first), deadline)) return wireLockTimeout;
+    try {
+      if (second < 0) return this.#apply(batch, i);
+      if (!this.#locks.acquire(layout.lockIndex32(second), deadline)) return wireLockTimeout;
+      try {
+        return this.#apply(batch, i);
+      } finally {
+        this.#locks.release(layout.lockIndex32(second));
+      }
+    } finally {
+      this.#locks.release(layout.lockIndex32(first));
+    }
+  }
+
+  #apply(batch: Batch, i: number): number {
+    switch (batch.kind[i]) {
+      case kind.mint:
+        return this.#mint(batch, i);
+      case kind.burn:
+      case kind.reconcile:
+        return this.#burn(batch, i);
+      case kind.transfer:
+        return this.#transfer(batch, i);
+      case kind.pay:
+        return this.#pay(batch, i);
+      case kind.refund:
+        return this.#refund(batch, i);
+      case kind.setState:
+        return this.#setState(batch, i);
+      default:
+        throw new Error(`shardmint internal assertion failed: worker got op kind ${batch.kind[i]}`);
+    }
+  }
+
+  #mint(batch: Batch, i: number): number {
+    const slot = batch.slot[i] ?? -1;
+    const amount = batch.amount[i] ?? 0n;
+    if (!this.#isActive(slot)) return wire.notActive;
+    const now = Date.now();
+    if (this.#rate !== null) {
+      const decision = this.#rate.check(slot, now);
+      if (!decision.allowed) {
+        batch.retryAfterMs[i] = decision.retryAfterMs;
+        return wire.rate;
+      }
+    }
+    const ceiling = this.#reservesEnforced ? this.#counters.read(globalSlot.reserves) : amountMax;
+    if (!this.#counters.tryRaiseSupply(amount, ceiling)) return wire.reserves;
+    this.#commit(batch, i, now);
+    this.#counters.raiseChainSupply(batch.chain[i] ?? -1, amount);
+    this.#addBalance(slot, amount);
+    this.#rate?.record(slot, now);
+    return wireOk;
+  }
+
+  /** Burn and reconciliation (a mint rolled back) move money out of supply the same way. */
+  #burn(batch: Batch, i: number): number {
+    const slot = batch.slot[i] ?? -1;
+    const amount = batch.amount[i] ?? 0n;
+    if (!this.#isActive(slot)) return wire.notActive;
+    if (this.#balance(slot) < amount) return wire.funds;
+    if (!this.#counters.tryLowerChainSupply(batch.chain[i] ?? -1, amount)) return wire.funds;
+    this.#commit(batch, i, Date.now());
+    this.#counters.lowerSupply(amount);
+    this.#addBalance(slot, -amount);
+    return wireOk;
+  }
+
+  #transfer(batch: Batch, i: number): number {
+    const from = batch.slot[i] ?? -1;
+    const to = batch.slot2[i] ?? -1;
+    const amount = batch.amount[i] ?? 0n;
+    if (!this.#isActive(from) || !this.#isActive(to)) return wire.notActive;
+    if (this.#balance(from) < amount) return wire.funds;
+    this.#commit(batch, i, Date.now());
+    this.#addBalance(from, -amount);
+    this.#addBalance(to, amount);
+    return wireOk;
+  }
+
+  #pay(batch: Batch, i: number): number {
+    const slot = batch.slot[i] ?? -1;
+    const amount = batch.amount[i] ?? 0n;
+    if (!this.#isActive(slot)) return wire.notActive;
+    if (this.#balance(slot) < amount) return wire.funds;
+    this.#commit(batch, i, Date.now());
+    this.#addBalance(slot, -amount);
+    this.#counters.raiseClearing(amount);
+    return wireOk;
+  }
+
+  /** The main thread has already checked the refund against its payment's remaining amount. */
+  #refund(batch: Batch, i: number): number {
+    const slot = batch.slot[i] ?? -1;
+    const amount = batch.amount[i] ?? 0n;
+    if (!this.#isActive(slot)) return wire.notActive;
+    this.#commit(batch, i, Date.now());
+    this.#counters.lowerClearing(amount);
+    this.#addBalance(slot, amount);
+    return wireOk;
+  }
+
+  #setState(batch: Batch, i: number): number {
+    const slot = batch.slot[i] ?? -1;
+    const index = this.#layout.stateIndex32(slot);
+    const current = Atomics.load(this.#views.i32, index);
+    const next = batch.arg[i] ?? -1;
+    batch.aux[i] = current;
+    if (!isAllowedTransition(current, next)) return wire.transition;
+    this.#commit(batch, i, Date.now());
+    Atomics.store(this.#views.i32, index, next);
+    return wireOk;
+  }
+
+  #commit(batch: Batch, i: number, now: number): void {
+    batch.seq[i] = this.#counters.nextSequence();
+    batch.at[i] = now;
+  }
+
+  #isActive(slot: number): boolean {
+    return Atomics.load(this.#views.i32, this.#layout.stateIndex32(slot)) === activeStateCode;
+  }
+
+  #balance(slot: number): bigint {
+    return this.#views.i64[this.#layout.balanceIndex64(slot)] ?? 0n;
+  }
+
+  #addBalance(slot: number, delta: bigint): void {
+    const index = this.#layout.balanceIndex64(slot);
+    const next = (this.#views.i64[index] ?? 0n) + delta;
+    if (next < 0n) throw new Error('shardmint internal assertion failed: a balance went negative');
+    this.#views.i64[index] = next;
+  }
+}

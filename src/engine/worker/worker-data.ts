@@ -1,0 +1,10 @@
+// What every worker receives at start: the shared memory and the settings that decide outcomes.
+export interface WorkerInit {
+  readonly buffer: SharedArrayBuffer;
+  readonly maxAccounts: number;
+  /** 0 when rate limiting is off. */
+  readonly maxPerWindow: number;
+  readonly windowMs: number;
+  readonly reservesEnforced: boolean;
+  readonly lockTimeoutMs: number;
+}

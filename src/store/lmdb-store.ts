@@ -1,0 +1,175 @@
+// The LMDB store. One environment per data directory with named databases; the log is keyed by the
+// first seq of each group and its values are msgpackr bytes (log-codec.ts). Writes go through
+// lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { assert } from '../domain/errors.js';
+import type { LogRecord } from '../domain/log-record.js';
+import { decodeGroup, encodeGroup } from './log-codec.js';
+import type {
+  AccountSnapshot,
+  CheckpointDelta,
+  CheckpointHeader,
+  Durability,
+  IdempotencyEntry,
+  LedgerStore,
+} from './store.js';
+
+const checkpointKey = 'checkpoint';
+type AccountRow = [id: string, balance: bigint, stateCode: number];
+type IdemRow = [seq: number, expiresAt: number, fingerprint: string];
+
+export interface LmdbStoreOptions {
+  readonly directory: string;
+  readonly durability: Durability;
+}
+
+export class LmdbStore implements LedgerStore {
+  readonly #root: RootDatabase;
+  readonly #log: Database<Buffer, number>;
+  readonly #meta: Database<CheckpointHeader, string>;
+  readonly #accounts: Database<AccountRow, number>;
+  readonly #idem: Database<IdemRow, string>;
+  readonly #idemExpiry: Database<string, [number, string]>;
+  readonly #refunded: Database<bigint, number>;
+  readonly #reconciled: Database<number, number>;
+  readonly #durability: Durability;
+  /** Groups handed to LMDB but not yet committed (durability 'none' answers before the commit). */
+  readonly #uncommitted = new Map<number, readonly LogRecord[]>();
+  /** A write that failed after durability 'none' had already answered; the next append throws it. */
+  #asyncFailure: unknown = undefined;
+  #lastSeq: number;
+
+  constructor(options: LmdbStoreOptions) {
+    this.#durability = options.durability;
+    this.#root = open({ path: join(options.directory, 'ledger.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
+    this.#log = this.#root.openDB({ name: 'log', encoding: 'binary' });
+    this.#meta = this.#root.openDB({ name: 'meta' });
+    this.#accounts = this.#root.openDB({ name: 'accounts' });
+    this.#idem = this.#root.openDB({ name: 'idempotency' });
+    this.#idemExpiry = this.#root.openDB({ name: 'idempotency-expiry' });
+    this.#refunded = this.#root.openDB({ name: 'refunded' });
+    this.#reconciled = this.#root.openDB({ name: 'reconciled' });
+    this.#lastSeq = this.#readLastSeq();
+  }
+
+  async appendGroup(records: readonly LogRecord[]): Promise<void> {
+    const first = records[0];
+    const last = records[records.length - 1];
+    assert(first !== undefined && last !== undefined, 'a group holds records');
+    if (this.#asyncFailure !== undefined) throw this.#asyncFailure;
+    assert(first.seq === this.#lastSeq + 1, `log continues at ${this.#lastSeq + 1}, got ${first.seq}`);
+    assert(last.seq - first.seq + 1 === records.length, 'a group is contiguous');
+    this.#lastSeq = last.seq;
+    this.#uncommitted.set(first.seq, records);
+    const written = this.#log.put(first.seq, encodeGroup(records));
+    const settled = written.finally(() => this.#uncommitted.delete(first.seq));
+    if (this.#durability === 'none') {
+      settled.catch((error: unknown) => (this.#asyncFailure ??= error));
+      return;
+    }
+    await settled;
+    if (this.#durability === 'flush') await this.#root.flushed;
+  }
+
+  lastSequence(): number {
+    return this.#lastSeq;
+  }
+
+  *readAfter(after: number): Iterable<readonly LogRecord[]> {
+    const start = this.#groupKeyAtOrBefore(after + 1) ?? after + 1;
+    for (const { value } of this.#log.getRange({ start })) {
+      const records = decodeGroup(value);
+      yield records.filter((r) => r.seq > after);
+    }
+  }
+
+  *readBackward(): Iterable<readonly LogRecord[]> {
+    for (const { value } of this.#log.getRange({ reverse: true })) yield decodeGroup(value);
+  }
+
+  findRecord(seq: number): LogRecord | undefined {
+    for (const [first, records] of this.#uncommitted) {
+      if (seq >= first && seq < first + records.length) return records[seq - first];
+    }
+    const key = this.#groupKeyAtOrBefore(seq);
+    if (key === undefined) return undefined;
+    const bytes = this.#log.get(key);
+    if (bytes === undefined) return undefined;
+    const records = decodeGroup(bytes);
+    const record = records[seq - key];
+    if (record === undefined) return undefined;
+    assert(record.seq === seq, 'log groups are contiguous');
+    return record;
+  }
+
+  async writeCheckpoint(delta: CheckpointDelta): Promise<void> {
+    await this.#root.transaction(() => {
+      for (const a of delta.accounts) void this.#accounts.put(a.slot, [a.id, a.balance, a.stateCode]);
+      for (const [key, entry] of delta.idempotency) this.#writeIdempotency(key, entry);
+      for (const [seq, total] of delta.refunded) void this.#refunded.put(seq, total);
+      for (const [mintSeq, recSeq] of delta.reconciled) void this.#reconciled.put(mintSeq, recSeq);
+      void this.#meta.put(checkpointKey, delta.header);
+    });
+    if (this.#durability === 'flush') await this.#root.flushed;
+  }
+
+  loadCheckpoint(): CheckpointHeader | undefined {
+    return this.#meta.get(checkpointKey);
+  }
+
+  *readAccounts(): Iterable<AccountSnapshot> {
+    for (const { key, value } of this.#accounts.getRange()) {
+      yield { slot: key, id: value[0], balance: BigInt(value[1]), stateCode: value[2] };
+    }
+  }
+
+  getIdempotency(scopedKey: string): IdempotencyEntry | undefined {
+    const row = this.#idem.get(scopedKey);
+    return row === undefined ? undefined : { seq: row[0], expiresAt: row[1], fingerprint: row[2] };
+  }
+
+  getRefunded(paymentSeq: number): bigint | undefined {
+    const total = this.#refunded.get(paymentSeq);
+    return total === undefined ? undefined : BigInt(total);
+  }
+
+  getReconciled(mintSeq: number): number | undefined {
+    return this.#reconciled.get(mintSeq);
+  }
+
+  expiredKeys(nowMs: number, limit: number): readonly string[] {
+    const keys: string[] = [];
+    for (const key of this.#idemExpiry.getKeys({ end: [nowMs], limit })) keys.push(key[1]);
+    return keys;
+  }
+
+  async close(): Promise<void> {
+    await this.#root.flushed;
+    await this.#root.close();
+  }
+
+  #writeIdempotency(scopedKey: string, entry: IdempotencyEntry | null): void {
+    const previous = this.#idem.get(scopedKey);
+    if (previous !== undefined) void this.#idemExpiry.remove([previous[1], scopedKey]);
+    if (entry === null) {
+      void this.#idem.remove(scopedKey);
+      return;
+    }
+    void this.#idem.put(scopedKey, [entry.seq, entry.expiresAt, entry.fingerprint]);
+    void this.#idemExpiry.put([entry.expiresAt, scopedKey], '');
+  }
+
+  #groupKeyAtOrBefore(seq: number): number | undefined {
+    for (const key of this.#log.getKeys({ start: seq, reverse: true, limit: 1 })) return key;
+    return undefined;
+  }
+
+  #readLastSeq(): number {
+    for (const { key, value } of this.#log.getRange({ reverse: true, limit: 1 })) {
+      const records = decodeGroup(value);
+      return key + records.length - 1;
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,63 @@
+// The store port: one interface, two implementations (LMDB here, the pure-TypeScript store in
+// native-free/), one conformance suite (conformance.ts). Only appendGroup is on the commit path;
+// everything derived from the log is written in bulk by writeCheckpoint, off that path.
+import type { LogRecord } from '../domain/log-record.js';
+
+export type Durability = 'flush' | 'commit' | 'none';
+
+export interface AccountSnapshot {
+  readonly slot: number;
+  readonly id: string;
+  readonly balance: bigint;
+  readonly stateCode: number;
+}
+
+export interface CheckpointHeader {
+  /** Every log record with seq <= this is reflected in the checkpoint. */
+  readonly seq: number;
+  readonly supply: bigint;
+  readonly reserves: bigint;
+  readonly clearing: bigint;
+  readonly chainSupply: Readonly<Record<string, bigint>>;
+  readonly accountCount: number;
+  readonly writtenAt: number;
+}
+
+export interface IdempotencyEntry {
+  readonly seq: number;
+  readonly expiresAt: number;
+  readonly fingerprint: string;
+}
+
+/** What changed since the previous checkpoint, written in one atomic transaction. */
+export interface CheckpointDelta {
+  readonly header: CheckpointHeader;
+  readonly accounts: readonly AccountSnapshot[];
+  /** null deletes the key (freed by reconciliation or expired). */
+  readonly idempotency: ReadonlyArray<readonly [scopedKey: string, entry: IdempotencyEntry | null]>;
+  readonly refunded: ReadonlyArray<readonly [paymentSeq: number, total: bigint]>;
+  readonly reconciled: ReadonlyArray<readonly [mintSeq: number, reconcileSeq: number]>;
+}
+
+export interface LedgerStore {
+  /** Appends records (contiguous, ascending seq, continuing the log) as one atomic group; resolves per durability. */
+  appendGroup(records: readonly LogRecord[]): Promise<void>;
+  /** Highest seq in the log, 0 when empty. */
+  lastSequence(): number;
+  /** Records with seq > after, in order, group by group. */
+  readAfter(after: number): Iterable<readonly LogRecord[]>;
+  /** Groups from the newest backwards. */
+  readBackward(): Iterable<readonly LogRecord[]>;
+  findRecord(seq: number): LogRecord | undefined;
+
+  writeCheckpoint(delta: CheckpointDelta): Promise<void>;
+  loadCheckpoint(): CheckpointHeader | undefined;
+  readAccounts(): Iterable<AccountSnapshot>;
+  getIdempotency(scopedKey: string): IdempotencyEntry | undefined;
+  getRefunded(paymentSeq: number): bigint | undefined;
+  getReconciled(mintSeq: number): number | undefined;
+  /** Keys whose entries expired before nowMs, oldest first, at most `limit`. */
+  expiredKeys(nowMs: number, limit: number): readonly string[];
+
+  close(): Promise<void>;
+}
