@@ -61,6 +61,12 @@ const closeDrainMs = 30_000;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';
 
+/** Opens the store of a data directory; the seam where the native-free store will plug in. */
+export type StoreFactory = (options: ResolvedOptions) => LedgerStore;
+
+export const lmdbStoreFactory: StoreFactory = (options) =>
+  new LmdbStore({ directory: options.path, durability: options.durability });
+
 export class EngineCore {
   readonly options: ResolvedOptions;
   readonly derived: Derived;
@@ -83,22 +89,22 @@ export class EngineCore {
   #recordsSinceCheckpoint = 0;
   #checkpointing: Promise<void> | undefined;
 
-  static open(options: ResolvedOptions): EngineCore {
+  static open(options: ResolvedOptions, createStore: StoreFactory): EngineCore {
     mkdirSync(options.path, { recursive: true });
     const lock = DirectoryLock.acquire(options.path);
     try {
-      return new EngineCore(options, lock);
+      return new EngineCore(options, lock, createStore);
     } catch (error) {
       lock.release();
       throw error;
     }
   }
 
-  private constructor(options: ResolvedOptions, lock: DirectoryLock) {
+  private constructor(options: ResolvedOptions, lock: DirectoryLock, createStore: StoreFactory) {
     this.options = options;
     this.#lock = lock;
     this.#chainIndex = new Map(options.chains.map((chain, index) => [chain, index]));
-    this.#store = new LmdbStore({ directory: options.path, durability: options.durability });
+    this.#store = createStore(options);
     const registry = new AccountRegistry(options.maxAccounts);
     this.idOf = (slot) => registry.idOf(slot);
     this.derived = {

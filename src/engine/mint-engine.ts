@@ -35,7 +35,7 @@ import {
   requireOperationId,
   requireRecord,
 } from '../domain/validate.js';
-import { EngineCore, type Answer, type WorkOutcome } from './engine-core.js';
+import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome } from './engine-core.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { resolveOptions, type MintEngineOptions } from './options.js';
 import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
@@ -109,7 +109,12 @@ export class MintEngine {
     if (resolved.store !== 'lmdb') {
       throw new InvalidArgumentError("options.store 'native-free' is not available yet; use 'lmdb'");
     }
-    return new MintEngine(EngineCore.open(resolved));
+    return new MintEngine(EngineCore.open(resolved, lmdbStoreFactory));
+  }
+
+  /** @internal Tests only (not exported by the package): opens over a given store. */
+  static async openWithStore(options: MintEngineOptions, createStore: StoreFactory): Promise<MintEngine> {
+    return new MintEngine(EngineCore.open(resolveOptions(options), createStore));
   }
 
   createAccount(id: string): Promise<CreateAccountResult | Refusal> {
