@@ -1,0 +1,124 @@
+// The store conformance suite: the behaviours every LedgerStore must have, written once and run
+// against each implementation (LMDB now, the native-free store later). Framework-free: each check
+// throws on failure, so any test runner can call them.
+import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
+import { makeRecord, type LogRecord } from '../domain/log-record.js';
+import type { CheckpointDelta, LedgerStore } from './store.js';
+
+/** Opens a store on a directory; called again on the same directory to test persistence. */
+export type OpenStore = (directory: string) => LedgerStore;
+
+export interface ConformanceCheck {
+  readonly name: string;
+  run(open: OpenStore, directory: string): Promise<void>;
+}
+
+function records(from: number, count: number): LogRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeRecord({
+      seq: from + i,
+      kind: i % 3 === 0 ? 'mint' : 'transfer',
+      slot: i % 5,
+      slot2: i % 3 === 0 ? -1 : (i + 1) % 5,
+      amount: 2n ** 62n + BigInt(i),
+      chain: i % 3 === 0 ? 'ethereum' : '',
+      key: `key-${from + i}`,
+      at: 1_700_000_000_000 + i,
+    }),
+  );
+}
+
+function delta(seq: number): CheckpointDelta {
+  return {
+    header: { seq, supply: 10n, reserves: 20n, clearing: 3n, chainSupply: { ethereum: 10n }, accountCount: 2, writtenAt: 5 },
+    accounts: [
+      { slot: 0, id: 'alice', balance: 7n, stateCode: 0 },
+      { slot: 1, id: 'bob', balance: 0n, stateCode: 2 },
+    ],
+    idempotency: [
+      ['alice\0k1', { seq: 1, expiresAt: 100, fingerprint: 'f1' }],
+      ['alice\0k2', { seq: 2, expiresAt: 50, fingerprint: 'f2' }],
+      ['bob\0k3', { seq: 3, expiresAt: 200, fingerprint: 'f3' }],
+    ],
+    refunded: [[4, 9n]],
+    reconciled: [[1, 5]],
+  };
+}
+
+export const conformanceChecks: readonly ConformanceCheck[] = [
+  {
+    name: 'an empty store has no log, no checkpoint and no index entries',
+    async run(open, directory) {
+      const store = open(directory);
+      strictEqual(store.lastSequence(), 0);
+      strictEqual(store.findRecord(1), undefined);
+      strictEqual(store.loadCheckpoint(), undefined);
+      deepStrictEqual([...store.readAfter(0)], []);
+      deepStrictEqual([...store.readAccounts()], []);
+      strictEqual(store.getIdempotency('x'), undefined);
+      await store.close();
+    },
+  },
+  {
+    name: 'appends contiguous groups and reads them back by seq, forwards and backwards, after reopening',
+    async run(open, directory) {
+      const store = open(directory);
+      const all = [...records(1, 3), ...records(4, 1), ...records(5, 6)];
+      await store.appendGroup(all.slice(0, 3));
+      await store.appendGroup(all.slice(3, 4));
+      await store.appendGroup(all.slice(4));
+      await store.close();
+      const reopened = open(directory);
+      strictEqual(reopened.lastSequence(), 10);
+      for (const record of all) deepStrictEqual(reopened.findRecord(record.seq), record);
+      strictEqual(reopened.findRecord(11), undefined);
+      deepStrictEqual([...reopened.readAfter(0)].flat(), all);
+      deepStrictEqual([...reopened.readAfter(4)].flat(), all.slice(4));
+      deepStrictEqual([...reopened.readAfter(2)].flat(), all.slice(2));
+      deepStrictEqual([...reopened.readBackward()].map((g) => g[0]?.seq), [5, 4, 1]);
+      await reopened.close();
+    },
+  },
+  {
+    name: 'refuses a group that does not continue the log',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.appendGroup(records(1, 2));
+      await rejects(store.appendGroup(records(4, 1)), /log continues at 3/);
+      await rejects(store.appendGroup([...records(3, 1), ...records(5, 1)]), /contiguous/);
+      strictEqual(store.lastSequence(), 2);
+      await store.close();
+    },
+  },
+  {
+    name: 'writes checkpoints atomically with accounts and index entries, and deletes keys given null',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.writeCheckpoint(delta(3));
+      await store.writeCheckpoint({ ...delta(4), accounts: [], refunded: [], reconciled: [], idempotency: [['alice\0k1', null]] });
+      await store.close();
+      const reopened = open(directory);
+      deepStrictEqual(reopened.loadCheckpoint(), delta(4).header);
+      deepStrictEqual([...reopened.readAccounts()], delta(3).accounts);
+      strictEqual(reopened.getIdempotency('alice\0k1'), undefined);
+      deepStrictEqual(reopened.getIdempotency('bob\0k3'), { seq: 3, expiresAt: 200, fingerprint: 'f3' });
+      strictEqual(reopened.getRefunded(4), 9n);
+      strictEqual(reopened.getReconciled(1), 5);
+      strictEqual(reopened.getRefunded(5), undefined);
+      await reopened.close();
+    },
+  },
+  {
+    name: 'lists expired keys oldest first, and forgets an overwritten expiry',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.writeCheckpoint(delta(1));
+      deepStrictEqual(store.expiredKeys(150, 10), ['alice\0k2', 'alice\0k1']);
+      deepStrictEqual(store.expiredKeys(150, 1), ['alice\0k2']);
+      await store.writeCheckpoint({ ...delta(2), idempotency: [['alice\0k2', { seq: 9, expiresAt: 500, fingerprint: 'g' }]] });
+      deepStrictEqual(store.expiredKeys(150, 10), ['alice\0k1']);
+      ok(store.expiredKeys(1000, 10).includes('alice\0k2'));
+      await store.close();
+    },
+  },
+];
