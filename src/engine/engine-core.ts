@@ -155,7 +155,7 @@ export class EngineCore {
       filename: new URL('./worker/worker.js', import.meta.url).href,
       minThreads: this.options.workers,
       maxThreads: this.options.workers,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      idleTimeout: Infinity,
       workerData: init,
     });
     pool.on('error', (error: unknown) => this.fail(error));
