@@ -63,6 +63,21 @@ describe('MintEngine.open options', () => {
     await expect(second.createAccount('y')).rejects.toMatchObject({ code: 'ERR_ENGINE_CLOSED' });
   });
 
+  it('refuses to reopen without a chain that holds supply, releasing the directory for a correct reopen', async () => {
+    const path = join(dir.path, 'chains');
+    const engine = await MintEngine.open({ path, workers: 1, maxAccounts: 16, reserves: 'off' });
+    await engine.createAccount('alice');
+    await engine.mint({ account: 'alice', amount: 5n, chain: 'solana', idempotencyKey: 'k' });
+    await engine.close();
+    await expect(MintEngine.open({ path, workers: 1, maxAccounts: 16, chains: ['ethereum'] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: expect.stringMatching(/options\.chains must include 'solana'/),
+    });
+    const again = await MintEngine.open({ path, workers: 1, maxAccounts: 16, chains: ['ethereum', 'solana'] });
+    expect(await again.balance('alice')).toBe(5n);
+    await again.close();
+  });
+
   it('takes over the lock of a process that died', async () => {
     const path = join(dir.path, 'stale');
     const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });

@@ -39,6 +39,29 @@ describe('per-account mint rate limit', () => {
     expect(await engine.mint(mint(refusedIndex))).toMatchObject({ ok: true, replayed: false });
   });
 
+  it('never lets any window hold more than maxPerWindow accepted mints, over bursts served by both threads', async () => {
+    const maxPerWindow = 4;
+    const windowMs = 200;
+    const fixture = await freshEngine({ mintRateLimit: { maxPerWindow, windowMs } });
+    dispose = fixture.dispose;
+    const ids = ['a', 'b', 'c'];
+    await seedAccounts(fixture.engine, ids);
+    const accepted = new Map<string, number[]>(ids.map((id) => [id, []]));
+    for (let burst = 0; burst < 12; burst++) {
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => fixture.engine.mint(mint(`${burst}-${i}`, ids[i % 3]))),
+      );
+      for (const r of results) if (r.ok) accepted.get(r.account)?.push(r.createdAt);
+      await new Promise((resolve) => setTimeout(resolve, 25 + burst * 7));
+    }
+    for (const times of accepted.values()) {
+      expect(times.length).toBeGreaterThan(maxPerWindow);
+      for (const start of times) {
+        expect(times.filter((t) => t >= start && t < start + windowMs).length).toBeLessThanOrEqual(maxPerWindow);
+      }
+    }
+  });
+
   it('keeps the window across a restart', async () => {
     const fixture = await freshEngine({ mintRateLimit: { maxPerWindow: 5, windowMs: 3000 } });
     dispose = fixture.dispose;

@@ -1,6 +1,6 @@
 // Operation ids name the ordered-log sequence number of the operation: the log is the record of every
 // operation, so `getMint(id)` reads the log instead of a second index on the commit path.
-import { opKinds, type OpKind } from './op-kind.js';
+import type { OpKind } from './op-kind.js';
 
 const prefixes: Record<OpKind, string> = {
   create: 'acc',
@@ -26,8 +26,4 @@ export function sequenceOfId(kind: OpKind, id: string): number | undefined {
   if (match === null || match[1] !== prefixes[kind]) return undefined;
   const seq = Number(match[2]);
   return Number.isSafeInteger(seq) ? seq : undefined;
-}
-
-export function kindOfPrefix(prefix: string): OpKind | undefined {
-  return opKinds.find((kind) => prefixes[kind] === prefix);
 }

@@ -15,6 +15,7 @@ export class DurableLedger {
   clearing = 0n;
   /** Highest sequence number applied; every lower one is applied too. */
   watermark = 0;
+  #accounts = 0;
 
   constructor(maxAccounts: number, chains: readonly string[]) {
     this.#balances = new BigInt64Array(maxAccounts);
@@ -38,6 +39,7 @@ export class DurableLedger {
   create(slot: number): void {
     assert(this.#created[slot] === 0, 'an account slot is created once');
     this.#created[slot] = 1;
+    this.#accounts++;
     this.#dirty.add(slot);
   }
 
@@ -61,6 +63,7 @@ export class DurableLedger {
 
   restoreAccount(snapshot: AccountSnapshot): void {
     this.#created[snapshot.slot] = 1;
+    this.#accounts++;
     this.#balances[snapshot.slot] = snapshot.balance;
     this.#states[snapshot.slot] = snapshot.stateCode;
   }
@@ -83,14 +86,14 @@ export class DurableLedger {
     return changed;
   }
 
-  header(accountCount: number, writtenAt: number): CheckpointHeader {
+  header(writtenAt: number): CheckpointHeader {
     return {
       seq: this.watermark,
       supply: this.supply,
       reserves: this.reserves,
       clearing: this.clearing,
       chainSupply: Object.fromEntries(this.chainSupply),
-      accountCount,
+      accountCount: this.#accounts,
       writtenAt,
     };
   }

@@ -89,22 +89,26 @@ export class EngineCore {
   #recordsSinceCheckpoint = 0;
   #checkpointing: Promise<void> | undefined;
 
-  static open(options: ResolvedOptions, createStore: StoreFactory): EngineCore {
+  /** Opens and recovers; on any failure releases what it took (directory lock, store). */
+  static async open(options: ResolvedOptions, createStore: StoreFactory): Promise<EngineCore> {
     mkdirSync(options.path, { recursive: true });
     const lock = DirectoryLock.acquire(options.path);
+    let store: LedgerStore | undefined;
     try {
-      return new EngineCore(options, lock, createStore);
+      store = createStore(options);
+      return new EngineCore(options, lock, store);
     } catch (error) {
+      await store?.close().catch(() => undefined);
       lock.release();
       throw error;
     }
   }
 
-  private constructor(options: ResolvedOptions, lock: DirectoryLock, createStore: StoreFactory) {
+  private constructor(options: ResolvedOptions, lock: DirectoryLock, store: LedgerStore) {
     this.options = options;
     this.#lock = lock;
     this.#chainIndex = new Map(options.chains.map((chain, index) => [chain, index]));
-    this.#store = createStore(options);
+    this.#store = store;
     const registry = new AccountRegistry(options.maxAccounts);
     this.idOf = (slot) => registry.idOf(slot);
     this.derived = {
@@ -292,9 +296,9 @@ export class EngineCore {
     if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
     this.#recordsSinceCheckpoint = 0;
     const now = Date.now();
-    const { ledger, registry, idempotency, refunded, reconciled } = this.derived;
+    const { ledger, idempotency, refunded, reconciled } = this.derived;
     const delta = {
-      header: ledger.header(registry.count, now),
+      header: ledger.header(now),
       accounts: ledger.takeDirtyAccounts(this.idOf),
       idempotency: idempotency.takeChanges(now),
       refunded: refunded.takeDirty(),

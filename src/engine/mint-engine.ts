@@ -98,6 +98,10 @@ export interface SupplyView {
 
 export class MintEngine {
   readonly #core: EngineCore;
+  /** Payment seq -> refund amount in flight, so concurrent refunds cannot overshoot a payment. */
+  readonly #refundsInFlight = new Map<number, bigint>();
+  /** Mint seq -> the reconciliation running for it. */
+  readonly #reconciling = new Map<number, Promise<Answer>>();
 
   private constructor(core: EngineCore) {
     this.#core = core;
@@ -109,12 +113,12 @@ export class MintEngine {
     if (resolved.store !== 'lmdb') {
       throw new InvalidArgumentError("options.store 'native-free' is not available yet; use 'lmdb'");
     }
-    return new MintEngine(EngineCore.open(resolved, lmdbStoreFactory));
+    return new MintEngine(await EngineCore.open(resolved, lmdbStoreFactory));
   }
 
   /** @internal Tests only (not exported by the package): opens over a given store. */
   static async openWithStore(options: MintEngineOptions, createStore: StoreFactory): Promise<MintEngine> {
-    return new MintEngine(EngineCore.open(resolveOptions(options), createStore));
+    return new MintEngine(await EngineCore.open(resolveOptions(options), createStore));
   }
 
   createAccount(id: string): Promise<CreateAccountResult | Refusal> {
@@ -230,8 +234,6 @@ export class MintEngine {
     }
   }
 
-  readonly #refundsInFlight = new Map<number, bigint>();
-
   #reservedRefunds(paySeq: number): bigint {
     return this.#refundsInFlight.get(paySeq) ?? 0n;
   }
@@ -256,8 +258,6 @@ export class MintEngine {
       }
     }) as Promise<Outcome<ReconcileResult>>;
   }
-
-  readonly #reconciling = new Map<number, Promise<Answer>>();
 
   async #reconcile(mintSeq: number, mintId: string): Promise<Answer> {
     const mint = this.#core.findRecord(mintSeq);

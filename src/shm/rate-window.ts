@@ -28,8 +28,8 @@ export class RateWindows {
 
   /**
    * Decides whether a mint at `nowMs` fits the window. Does not record it: call `record` once the
-   * mint is certain to apply, so refused operations never count. Returns the effective time to
-   * record, clamped so that the ring stays ordered even if the wall clock steps back.
+   * mint is certain to apply, so refused operations never count. Times are clamped to the newest
+   * accepted mint, so the ring stays ordered even if the wall clock steps back.
    */
   check(slot: number, nowMs: number): RateDecision {
     const { i32, u32, f64 } = this.#views;

@@ -2,6 +2,7 @@
 // (guarantee 4), checks state, funds, rate window and reserves under those locks, and only then
 // takes its sequence number and writes: a refused operation changes nothing and takes no number.
 import { activeStateCode, isAllowedTransition } from '../../domain/account-state.js';
+import { assert } from '../../domain/errors.js';
 import { amountMax } from '../../domain/limits.js';
 import { opKindCode } from '../../domain/op-kind.js';
 import { wireCodeOf, wireLockTimeout, wireOk, type RefusalCode } from '../../domain/outcomes.js';
@@ -65,6 +66,8 @@ export class Executor {
     const b = batch.slot2[i] ?? -1;
     const first = b < 0 || a < b ? a : b;
     const second = b < 0 ? -1 : a < b ? b : a;
+    assert(a >= 0 && a < this.#layout.maxAccounts, 'an operation names a valid account slot');
+    assert(a !== b, 'an operation never locks one account twice');
     const deadline = performance.now() + this.#lockTimeoutMs;
     const layout = this.#layout;
     if (!this.#locks.acquire(layout.lockIndex32(first), deadline)) return wireLockTimeout;
@@ -104,6 +107,8 @@ export class Executor {
   #mint(batch: Batch, i: number): number {
     const slot = batch.slot[i] ?? -1;
     const amount = batch.amount[i] ?? 0n;
+    assert(amount > 0n, 'a mint amount is positive');
+    assert((batch.chain[i] ?? -1) >= 0, 'a mint names a configured chain');
     if (!this.#isActive(slot)) return wire.notActive;
     const now = Date.now();
     if (this.#rate !== null) {
@@ -126,6 +131,8 @@ export class Executor {
   #burn(batch: Batch, i: number): number {
     const slot = batch.slot[i] ?? -1;
     const amount = batch.amount[i] ?? 0n;
+    assert(amount > 0n, 'a burn amount is positive');
+    assert((batch.chain[i] ?? -1) >= 0, 'a burn names a configured chain');
     if (!this.#isActive(slot)) return wire.notActive;
     if (this.#balance(slot) < amount) return wire.funds;
     if (!this.#counters.tryLowerChainSupply(batch.chain[i] ?? -1, amount)) return wire.funds;
@@ -139,6 +146,7 @@ export class Executor {
     const from = batch.slot[i] ?? -1;
     const to = batch.slot2[i] ?? -1;
     const amount = batch.amount[i] ?? 0n;
+    assert(to >= 0 && to < this.#layout.maxAccounts, 'a transfer names a valid destination slot');
     if (!this.#isActive(from) || !this.#isActive(to)) return wire.notActive;
     if (this.#balance(from) < amount) return wire.funds;
     this.#commit(batch, i, Date.now());
