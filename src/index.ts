@@ -14,7 +14,8 @@ export {
   type TransferArgs,
 } from './engine/mint-engine.js';
 export type { MintEngineOptions, MintRateLimit } from './engine/options.js';
-export type { MetricsSnapshot, LatencySnapshot } from './engine/metrics.js';
+export type { MetricsSnapshot, LatencySnapshot, LockSnapshot, RecoverySnapshot } from './engine/metrics.js';
+export { faultPoints, type FaultPlan, type FaultPoint } from './engine/worker/faults.js';
 export { parseUsdc, formatUsdc, usdcDecimals } from './domain/amount.js';
 export { accountStates, type AccountState } from './domain/account-state.js';
 export {

@@ -12,6 +12,7 @@ const prefixes: Record<OpKind, string> = {
   refund: 'rfd',
   reconcile: 'rec',
   setState: 'sta',
+  void: 'vod',
 };
 
 export function operationId(kind: OpKind, seq: number): string {

@@ -1,14 +1,15 @@
-// The wire format of one batch between the main thread and a worker: one ArrayBuffer of parallel
-// typed columns, transferred (not cloned) both ways, so a batch of hundreds of operations costs one
-// message and no per-operation objects. Layout: a 16-byte header (count, capacity), then
-// amount i64, seq f64, at f64, then the int32 columns below.
+// The wire format of one batch between the main thread and a worker: parallel typed columns in a
+// SharedArrayBuffer, so a batch of hundreds of operations costs one message and no per-operation
+// objects, and the outputs of rows a worker finished survive that worker's death. Each shard owns
+// one batch buffer (it has at most one batch in flight). Layout: a 16-byte header (count, capacity,
+// executing thread row, dispatch token), then amount i64, seq f64, at f64, then int32 columns.
 import { assert } from '../domain/errors.js';
 
 const headerBytes = 16;
 const int32Columns = 8;
 
 export class Batch {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: SharedArrayBuffer;
   readonly capacity: number;
   readonly #header: Int32Array;
   /** Inputs. */
@@ -29,13 +30,13 @@ export class Batch {
 
   static allocate(capacity: number): Batch {
     assert(Number.isInteger(capacity) && capacity > 0, 'batch capacity is a positive integer');
-    const buffer = new ArrayBuffer(headerBytes + capacity * (24 + 4 * int32Columns));
+    const buffer = new SharedArrayBuffer(headerBytes + capacity * (24 + 4 * int32Columns));
     const batch = new Batch(buffer);
     batch.#header[1] = capacity;
     return batch;
   }
 
-  constructor(buffer: ArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.#header = new Int32Array(buffer, 0, 4);
     const capacity = (buffer.byteLength - headerBytes) / (24 + 4 * int32Columns);
@@ -65,5 +66,23 @@ export class Batch {
   set count(value: number) {
     assert(value >= 0 && value <= this.capacity, 'batch count within capacity');
     this.#header[0] = value;
+  }
+
+  /** The thread-table row of the worker executing this batch, -1 until one starts it. */
+  get threadRow(): number {
+    return Atomics.load(this.#header, 2);
+  }
+
+  set threadRow(row: number) {
+    Atomics.store(this.#header, 2, row);
+  }
+
+  /** Distinguishes dispatches of the same buffer, so a stale thread record is never taken for this one. */
+  get token(): number {
+    return Atomics.load(this.#header, 3);
+  }
+
+  set token(value: number) {
+    Atomics.store(this.#header, 3, value);
   }
 }

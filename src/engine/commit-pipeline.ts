@@ -54,6 +54,19 @@ export class CommitPipeline {
     return this.#held.size;
   }
 
+  /** Visits every submitted record not yet applied to the derived state (held or being written). */
+  forEachUnapplied(visit: (record: LogRecord) => void): void {
+    for (const { record } of this.#writingGroup) visit(record);
+    for (const { record } of this.#held.values()) visit(record);
+  }
+
+  /** Sequence numbers up to `last` that were never submitted (taken by a thread that died). */
+  missingUpTo(last: number): number[] {
+    const missing: number[] = [];
+    for (let seq = this.#next; seq <= last; seq++) if (!this.#held.has(seq)) missing.push(seq);
+    return missing;
+  }
+
   /** Resolves once nothing is held or being written. */
   drained(): Promise<void> {
     if (!this.#writing && this.#held.size === 0) return Promise.resolve();

@@ -19,7 +19,9 @@ import { opKindCode, type OpKind } from '../domain/op-kind.js';
 import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal, type RefusalCode } from '../domain/outcomes.js';
 import { Counters } from '../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
+import { DeadlockDetector } from '../shm/deadlock-detector.js';
 import { RateWindows } from '../shm/rate-window.js';
+import { threadStatus, ThreadTable, type LockMetrics } from '../shm/thread-table.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { LedgerStore } from '../store/store.js';
 import { AccountRegistry } from './account-registry.js';
@@ -34,6 +36,7 @@ import { Projector, type Derived } from './projector.js';
 import { resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { ShardRouter, type WorkOp } from './shard-router.js';
+import { repairBatch } from './worker-recovery.js';
 import { WriteBehindMap } from './write-behind-map.js';
 import type { WorkerInit } from './worker/worker-data.js';
 
@@ -84,6 +87,11 @@ export class EngineCore {
   readonly #inFlightKeys = new Map<string, { fingerprint: string; answer: Promise<Answer> }>();
   readonly #chainIndex: Map<string, number>;
   readonly #timer: NodeJS.Timeout;
+  readonly #table: ThreadTable;
+  readonly #rate: RateWindows | null;
+  readonly #detector: DeadlockDetector;
+  readonly #detectorTimer: NodeJS.Timeout | undefined;
+  readonly recoveries = { workerDeaths: 0, rolledForward: 0, reexecuted: 0, locksReleased: 0, voidedSequences: 0 };
   #phase: Phase = 'open';
   #failure: EngineFailedError | undefined;
   #recordsSinceCheckpoint = 0;
@@ -124,6 +132,10 @@ export class EngineCore {
     const buffer = new SharedArrayBuffer(this.#layout.totalBytes);
     this.#views = createViews(buffer);
     this.#counters = new Counters(this.#views.i64, this.#layout);
+    this.#table = new ThreadTable(this.#views, this.#layout);
+    this.#detector = new DeadlockDetector(this.#table, this.#layout, this.#views);
+    const limit = options.mintRateLimit;
+    this.#rate = limit === null ? null : new RateWindows(this.#views, this.#layout, limit.maxPerWindow, limit.windowMs);
     this.#recover();
     this.#pipeline = new CommitPipeline(this.#store, this.derived.ledger.watermark + 1, {
       applyDurable: (record) => this.#projector.apply(record),
@@ -131,19 +143,23 @@ export class EngineCore {
       fail: (error) => this.fail(error),
     });
     this.#pool = this.#createPool(buffer, rate);
-    this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, (e) => this.fail(e));
+    this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, {
+      repair: (batch) => this.#repair(batch),
+      quiescent: () => this.#afterWorkerDeath(),
+      fail: (error) => this.fail(error),
+    });
     this.#timer = setInterval(() => void this.#checkpoint(), checkpointIntervalMs).unref();
+    this.#detectorTimer = options.detectDeadlocks ? setInterval(() => this.#detector.scan(), 5).unref() : undefined;
   }
 
   #recover(): void {
     replayLog(this.#store, this.derived, this.#projector);
     checkChains(this.derived, this.options.chains);
     seedSharedMemory(this.derived, this.#layout, this.#views, this.options.chains);
+    this.#counters.store(globalSlot.durableSequence, BigInt(this.derived.ledger.watermark));
+    this.#counters.store(globalSlot.faultKillsLeft, BigInt(this.options.faults?.kills ?? 0));
     const limit = this.options.mintRateLimit;
-    if (limit !== null) {
-      const rate = new RateWindows(this.#views, this.#layout, limit.maxPerWindow, limit.windowMs);
-      rebuildRateWindows(this.#store, rate, limit.windowMs, Date.now());
-    }
+    if (limit !== null && this.#rate !== null) rebuildRateWindows(this.#store, this.#rate, limit.windowMs, Date.now());
   }
 
   #createPool(buffer: SharedArrayBuffer, rate: { maxPerWindow: number; windowMs: number }): Piscina {
@@ -154,6 +170,7 @@ export class EngineCore {
       windowMs: rate.windowMs,
       reservesEnforced: this.options.reserves === 'enforce',
       lockTimeoutMs: this.options.lockTimeoutMs,
+      faults: this.options.faults,
     };
     const pool = new Piscina({
       filename: new URL('./worker/worker.js', import.meta.url).href,
@@ -162,8 +179,51 @@ export class EngineCore {
       idleTimeout: Infinity,
       workerData: init,
     });
-    pool.on('error', (error: unknown) => this.fail(error));
+    // A worker that dies between batches loses nothing: count it, Piscina replaces it.
+    pool.on('error', () => this.recoveries.workerDeaths++);
+    pool.on('workerDestroy', (worker: { threadId: number }) => this.#onWorkerGone(worker.threadId));
     return pool;
+  }
+
+  /** A dead thread's row stays unclaimable until the batch it was running has been repaired. */
+  #onWorkerGone(threadId: number): void {
+    const row = this.#table.rowOfThread(threadId);
+    if (row < 0 || this.#phase === 'closed') return;
+    if (this.#table.read(row).status === threadStatus.idle) this.#table.free(row);
+    else this.#table.markDead(row);
+  }
+
+  /** Router hook: a batch's worker died or threw. Repairs it and holds new batches until quiet. */
+  #repair(batch: Batch): number {
+    const report = repairBatch({ layout: this.#layout, views: this.#views, table: this.#table, rate: this.#rate }, batch);
+    this.recoveries.workerDeaths++;
+    if (report.rolledForward) this.recoveries.rolledForward++;
+    this.recoveries.reexecuted += batch.count - report.finishedRows;
+    this.recoveries.locksReleased += report.locksReleased;
+    this.#router.pause();
+    return report.finishedRows;
+  }
+
+  /**
+   * Router hook, once no batch is in flight after a worker death: global counters are recomputed
+   * from the durable state plus every record not yet applied (which undoes the counter reservations
+   * of a rolled-back operation and completes those of a rolled-forward one), and a sequence number
+   * taken by a thread that died before publishing it becomes a void record.
+   */
+  #afterWorkerDeath(): void {
+    const { ledger } = this.derived;
+    const totals = { supply: ledger.supply, reserves: ledger.reserves, clearing: ledger.clearing, chains: new Map(ledger.chainSupply) };
+    this.#pipeline.forEachUnapplied((record) => addCounterEffects(totals, record));
+    this.#counters.store(globalSlot.supply, totals.supply);
+    this.#counters.store(globalSlot.reserves, totals.reserves);
+    this.#counters.store(globalSlot.clearing, totals.clearing);
+    this.options.chains.forEach((chain, i) => this.#counters.storeChainSupply(i, totals.chains.get(chain) ?? 0n));
+    const last = Number(this.#counters.read(globalSlot.sequence));
+    for (const seq of this.#pipeline.missingUpTo(last)) {
+      this.recoveries.voidedSequences++;
+      this.#pipeline.submit(makeRecord({ seq, kind: 'void', at: Date.now() }), { resolve: () => undefined, reject: () => undefined });
+    }
+    this.#router.resume();
   }
 
   /** Throws unless the engine accepts work. */
@@ -287,6 +347,7 @@ export class EngineCore {
   // ---- checkpoints, failure, close --------------------------------------------------------------
 
   #afterGroup(records: number): void {
+    this.#counters.store(globalSlot.durableSequence, BigInt(this.derived.ledger.watermark));
     this.#recordsSinceCheckpoint += records;
     if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords) void this.#checkpoint();
   }
@@ -335,6 +396,7 @@ export class EngineCore {
     const wasFailed = this.#phase === 'failed';
     this.#phase = wasFailed ? 'failed' : 'closing';
     clearInterval(this.#timer);
+    clearInterval(this.#detectorTimer);
     try {
       if (!wasFailed) await this.#drain();
       if (this.#phase !== 'failed') await this.#checkpoint();
@@ -356,6 +418,33 @@ export class EngineCore {
     await this.#pipeline.drained();
   }
 
+  lockMetrics(): LockMetrics {
+    return this.#table.lockMetrics();
+  }
+
+  get deadlockCycles(): number {
+    return this.#detector.cycles;
+  }
+
+  /** Account locks currently held (a scan of every created account's lock word). */
+  heldLocks(): number {
+    let held = 0;
+    for (let slot = 0; slot < this.derived.registry.count; slot++) {
+      if (Atomics.load(this.#views.i32, this.#layout.lockIndex32(slot)) !== 0) held++;
+    }
+    return held;
+  }
+
+  /** Stress and tests: terminates one worker thread at whatever instruction it is executing. */
+  async killWorker(): Promise<number | undefined> {
+    const threads = this.#pool.threads;
+    const victim = threads[Math.floor(Math.random() * threads.length)];
+    if (victim === undefined) return undefined;
+    const threadId = victim.threadId;
+    await victim.terminate();
+    return threadId;
+  }
+
   snapshotGauges(): { queued: number; batches: number; pending: number; keys: number } {
     return {
       queued: this.#router.queuedOperations,
@@ -364,6 +453,26 @@ export class EngineCore {
       keys: this.derived.idempotency.memoryEntries,
     };
   }
+}
+
+interface CounterTotals {
+  supply: bigint;
+  reserves: bigint;
+  clearing: bigint;
+  readonly chains: Map<string, bigint>;
+}
+
+/** A record's effect on the global counters (the account effects are the projector's). */
+function addCounterEffects(totals: CounterTotals, r: LogRecord): void {
+  const chainDelta = (delta: bigint): void => {
+    totals.supply += delta;
+    totals.chains.set(r.chain, (totals.chains.get(r.chain) ?? 0n) + delta);
+  };
+  if (r.kind === 'mint') chainDelta(r.amount);
+  else if (r.kind === 'burn' || r.kind === 'reconcile') chainDelta(-r.amount);
+  else if (r.kind === 'deposit') totals.reserves += r.amount;
+  else if (r.kind === 'pay') totals.clearing += r.amount;
+  else if (r.kind === 'refund') totals.clearing -= r.amount;
 }
 
 function conflict(key: string): Refusal {

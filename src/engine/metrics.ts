@@ -10,6 +10,29 @@ export interface LatencySnapshot {
   readonly max: number;
 }
 
+export interface LockSnapshot {
+  readonly acquisitions: number;
+  /** Acquisitions that had to wait (spin exhausted, then Atomics.wait). */
+  readonly contended: number;
+  readonly timeouts: number;
+  readonly waitTotalMs: number;
+  readonly waitMaxMs: number;
+  /** Contended waits by duration: upper bounds in ms, the last bucket open ("inf"). */
+  readonly waitHistogram: Readonly<Record<string, number>>;
+}
+
+export interface RecoverySnapshot {
+  /** Worker threads that died or threw with a batch in flight (or between batches). */
+  readonly workerDeaths: number;
+  /** Operations past their commit point that were completed from their before-images. */
+  readonly rolledForward: number;
+  /** Operations that had not run, or were rolled back, and executed again. */
+  readonly reexecuted: number;
+  readonly locksReleased: number;
+  /** Sequence numbers taken by a dying thread and filled with void records. */
+  readonly voidedSequences: number;
+}
+
 export interface MetricsSnapshot {
   /** operations[kind][outcome]: outcome is 'ok', 'replayed', a refusal code or an error code. */
   readonly operations: Record<string, Record<string, number>>;
@@ -20,6 +43,10 @@ export interface MetricsSnapshot {
   readonly recordsAwaitingCommit: number;
   readonly idempotencyKeysInMemory: number;
   readonly checkpoints: number;
+  readonly locks: LockSnapshot;
+  readonly recoveries: RecoverySnapshot;
+  /** Wait-for cycles found by the deadlock detector (options.detectDeadlocks). */
+  readonly deadlockCycles: number;
 }
 
 export class EngineMetrics {

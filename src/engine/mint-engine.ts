@@ -36,9 +36,24 @@ import {
   requireRecord,
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome } from './engine-core.js';
-import type { MetricsSnapshot } from './metrics.js';
+import type { LockSnapshot, MetricsSnapshot } from './metrics.js';
+import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
 import { resolveOptions, type MintEngineOptions } from './options.js';
 import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
+
+function lockSnapshot(m: LockMetrics): LockSnapshot {
+  const waitHistogram: Record<string, number> = {};
+  waitBucketsUs.forEach((us, i) => (waitHistogram[String(us / 1000)] = m.waitBuckets[i] ?? 0));
+  waitHistogram['inf'] = m.waitBuckets[waitBucketsUs.length] ?? 0;
+  return {
+    acquisitions: m.acquisitions,
+    contended: m.contended,
+    timeouts: m.timeouts,
+    waitTotalMs: m.waitTotalUs / 1000,
+    waitMaxMs: m.waitMaxUs / 1000,
+    waitHistogram,
+  };
+}
 
 /** The engine-owned account that receives payments and pays refunds (money stays in the ledger). */
 export const paymentsClearingAccount = '$payments';
@@ -352,7 +367,24 @@ export class MintEngine {
       recordsAwaitingCommit: gauges.pending,
       idempotencyKeysInMemory: gauges.keys,
       checkpoints: this.#core.metrics.checkpoints,
+      locks: lockSnapshot(this.#core.lockMetrics()),
+      recoveries: { ...this.#core.recoveries },
+      deadlockCycles: this.#core.deadlockCycles,
     };
+  }
+
+  /**
+   * Fault injection for stress runs and tests: terminates one worker thread at whatever instruction
+   * it is executing. The engine repairs its work; resolves with the killed thread's id.
+   */
+  killWorker(): Promise<number | undefined> {
+    this.#core.assertUsable();
+    return this.#core.killWorker();
+  }
+
+  /** Diagnostics: account locks held right now (0 whenever the engine is idle). */
+  heldLocks(): number {
+    return this.#core.heldLocks();
   }
 
   /** Finishes queued work, writes a checkpoint and releases the directory. Safe to call twice. */

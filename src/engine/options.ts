@@ -15,6 +15,7 @@ import {
   workersMax,
 } from '../domain/limits.js';
 import type { Durability } from '../store/store.js';
+import { faultPoints, type FaultPlan } from './worker/faults.js';
 
 export interface MintRateLimit {
   readonly maxPerWindow: number;
@@ -46,6 +47,10 @@ export interface MintEngineOptions {
   readonly shardQueueDepthMax?: number;
   /** Log records between balance checkpoints. Default 200,000. */
   readonly checkpointEveryRecords?: number;
+  /** Stress mode: scan shared memory for wait-for cycles every few ms. Default false. */
+  readonly detectDeadlocks?: boolean;
+  /** Testing only: make worker threads die at a chosen point. Default null (off). */
+  readonly faults?: FaultPlan | null;
 }
 
 export interface ResolvedOptions {
@@ -61,13 +66,15 @@ export interface ResolvedOptions {
   readonly lockTimeoutMs: number;
   readonly shardQueueDepthMax: number;
   readonly checkpointEveryRecords: number;
+  readonly detectDeadlocks: boolean;
+  readonly faults: FaultPlan | null;
 }
 
 export const defaultChains = ['ethereum', 'solana', 'polygon', 'arbitrum', 'base', 'avalanche'] as const;
 
 const known = new Set([
   'path', 'store', 'workers', 'maxAccounts', 'chains', 'idempotencyTtlMs', 'mintRateLimit', 'reserves',
-  'durability', 'lockTimeoutMs', 'shardQueueDepthMax', 'checkpointEveryRecords',
+  'durability', 'lockTimeoutMs', 'shardQueueDepthMax', 'checkpointEveryRecords', 'detectDeadlocks', 'faults',
 ]);
 
 export function resolveOptions(input: unknown): ResolvedOptions {
@@ -92,6 +99,26 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     lockTimeoutMs: integer(o['lockTimeoutMs'], 'lockTimeoutMs', 1, lockTimeoutMsMax, 5000),
     shardQueueDepthMax: integer(o['shardQueueDepthMax'], 'shardQueueDepthMax', 1, 16_777_216, shardQueueDepthMaxDefault),
     checkpointEveryRecords: integer(o['checkpointEveryRecords'], 'checkpointEveryRecords', 1, 100_000_000, 200_000),
+    detectDeadlocks: flag(o['detectDeadlocks'], 'detectDeadlocks'),
+    faults: faultPlan(o['faults']),
+  };
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`options.${name} must be a boolean`);
+  return value;
+}
+
+function faultPlan(value: unknown): FaultPlan | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object') throw new InvalidArgumentError('options.faults must be an object or null');
+  const f = value as Record<string, unknown>;
+  return {
+    point: oneOf(f['point'], 'faults.point', faultPoints, 'before-lock'),
+    everyOperations: integer(f['everyOperations'], 'faults.everyOperations', 1, 1_000_000_000, 1000),
+    kills: integer(f['kills'], 'faults.kills', 1, 1_000_000, 1),
+    mode: oneOf(f['mode'], 'faults.mode', ['exit', 'throw'] as const, 'exit'),
   };
 }
 

@@ -64,6 +64,8 @@ export class Projector {
         return this.#reconcile(r);
       case 'setState':
         return ledger.setState(r.slot, r.ref);
+      case 'void':
+        return;
     }
   }
 

@@ -1,8 +1,10 @@
 // Routes operations by account slot to shards and sends each shard's queue to the Piscina pool as
 // batches: many operations per task, gathered per event-loop turn, at most one batch per shard in
 // flight (so operations on one account execute in submission order). Queues are bounded: past
-// shardQueueDepthMax an operation is refused with ERR_CAPACITY instead of waiting in an unbounded queue.
-import { Piscina } from 'piscina';
+// shardQueueDepthMax an operation is refused with ERR_CAPACITY instead of waiting in an unbounded
+// queue. When a batch's worker dies, the engine repairs the batch; rows it did not finish go back to
+// the front of their queue and execute again.
+import type { Piscina } from 'piscina';
 import { CapacityError } from '../domain/errors.js';
 import { batchOperationsMax } from '../domain/limits.js';
 import { Batch } from './batch.js';
@@ -14,8 +16,19 @@ export interface WorkOp {
   readonly chain: number;
   readonly amount: bigint;
   readonly arg: number;
-  /** Called with the batch and this operation's row once the worker has executed it. */
+  /** Called with the batch and this operation's row once the operation has executed. */
   done(batch: Batch, row: number): void;
+  fail(error: unknown): void;
+}
+
+export interface RouterHooks {
+  /**
+   * A batch's task failed (its worker died or threw). Repairs the batch and returns how many of its
+   * rows, from the first, have valid outputs; throwing fails the engine.
+   */
+  repair(batch: Batch, error: unknown): number;
+  /** Called once no batch is in flight while the router is paused. */
+  quiescent(): void;
   fail(error: unknown): void;
 }
 
@@ -23,23 +36,23 @@ interface Shard {
   queue: WorkOp[];
   busy: boolean;
   scheduled: boolean;
+  batch: Batch | undefined;
 }
-
-const spareBatchesMax = 16;
 
 export class ShardRouter {
   readonly #pool: Piscina;
   readonly #shards: Shard[];
   readonly #queueDepthMax: number;
-  readonly #onFailure: (error: unknown) => void;
-  readonly #spare: Batch[] = [];
+  readonly #hooks: RouterHooks;
   #inFlight = 0;
+  #token = 0;
+  #paused = false;
 
-  constructor(pool: Piscina, shardCount: number, queueDepthMax: number, onFailure: (error: unknown) => void) {
+  constructor(pool: Piscina, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
     this.#pool = pool;
-    this.#shards = Array.from({ length: shardCount }, () => ({ queue: [], busy: false, scheduled: false }));
+    this.#shards = Array.from({ length: shardCount }, () => ({ queue: [], busy: false, scheduled: false, batch: undefined }));
     this.#queueDepthMax = queueDepthMax;
-    this.#onFailure = onFailure;
+    this.#hooks = hooks;
   }
 
   submit(op: WorkOp): void {
@@ -48,10 +61,7 @@ export class ShardRouter {
       throw new CapacityError(`shard queue is full (${this.#queueDepthMax} operations); retry later`);
     }
     shard.queue.push(op);
-    if (!shard.busy && !shard.scheduled) {
-      shard.scheduled = true;
-      setImmediate(() => this.#dispatch(shard));
-    }
+    this.#schedule(shard);
   }
 
   get queuedOperations(): number {
@@ -64,7 +74,18 @@ export class ShardRouter {
     return this.#inFlight;
   }
 
-  /** Fails every queued operation (engine failure or close). */
+  /** Stops dispatching; `quiescent` is called once the batches in flight are back. */
+  pause(): void {
+    this.#paused = true;
+    this.#checkQuiescent();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    for (const shard of this.#shards) this.#schedule(shard);
+  }
+
+  /** Fails every queued operation (engine failure). */
   failAll(error: unknown): void {
     for (const shard of this.#shards) {
       const queue = shard.queue;
@@ -73,26 +94,27 @@ export class ShardRouter {
     }
   }
 
+  #schedule(shard: Shard): void {
+    if (shard.busy || shard.scheduled || shard.queue.length === 0 || this.#paused) return;
+    shard.scheduled = true;
+    setImmediate(() => this.#dispatch(shard));
+  }
+
   #dispatch(shard: Shard): void {
     shard.scheduled = false;
-    if (shard.busy || shard.queue.length === 0) return;
+    if (shard.busy || shard.queue.length === 0 || this.#paused) return;
     const ops = shard.queue.splice(0, batchOperationsMax);
-    const batch = this.#fill(ops);
+    shard.batch ??= Batch.allocate(batchOperationsMax);
+    const batch = this.#fill(shard.batch, ops);
     shard.busy = true;
     this.#inFlight++;
-    this.#pool.run(batch.buffer, { transferList: [batch.buffer] }).then(
-      (returned: ArrayBuffer) => this.#finish(shard, ops, new Batch(returned)),
-      (error: unknown) => {
-        this.#inFlight--;
-        shard.busy = false;
-        for (const op of ops) op.fail(error);
-        this.#onFailure(error);
-      },
+    this.#pool.run(batch.buffer).then(
+      () => this.#finish(shard, ops, batch, ops.length),
+      (error: unknown) => this.#recover(shard, ops, batch, error),
     );
   }
 
-  #fill(ops: readonly WorkOp[]): Batch {
-    const batch = this.#spare.pop() ?? Batch.allocate(batchOperationsMax);
+  #fill(batch: Batch, ops: readonly WorkOp[]): Batch {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as WorkOp;
       batch.kind[i] = op.kind;
@@ -101,16 +123,38 @@ export class ShardRouter {
       batch.chain[i] = op.chain;
       batch.amount[i] = op.amount;
       batch.arg[i] = op.arg;
+      batch.code[i] = -1;
     }
     batch.count = ops.length;
+    batch.threadRow = -1;
+    batch.token = ++this.#token;
     return batch;
   }
 
-  #finish(shard: Shard, ops: readonly WorkOp[], batch: Batch): void {
+  #recover(shard: Shard, ops: WorkOp[], batch: Batch, error: unknown): void {
+    let finished: number;
+    try {
+      finished = this.#hooks.repair(batch, error);
+    } catch (repairError) {
+      this.#inFlight--;
+      shard.busy = false;
+      for (const op of ops) op.fail(repairError);
+      this.#hooks.fail(repairError);
+      return;
+    }
+    shard.queue.unshift(...ops.slice(finished));
+    this.#finish(shard, ops, batch, finished);
+  }
+
+  #finish(shard: Shard, ops: readonly WorkOp[], batch: Batch, finished: number): void {
     this.#inFlight--;
     shard.busy = false;
-    for (let i = 0; i < ops.length; i++) (ops[i] as WorkOp).done(batch, i);
-    if (this.#spare.length < spareBatchesMax) this.#spare.push(batch);
-    if (shard.queue.length > 0) this.#dispatch(shard);
+    for (let i = 0; i < finished; i++) (ops[i] as WorkOp).done(batch, i);
+    this.#checkQuiescent();
+    if (shard.queue.length > 0 && !this.#paused) this.#dispatch(shard);
+  }
+
+  #checkQuiescent(): void {
+    if (this.#paused && this.#inFlight === 0) this.#hooks.quiescent();
   }
 }

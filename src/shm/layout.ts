@@ -1,7 +1,9 @@
 // The one place that names every shared-memory slot and its byte offset. Main thread and workers
 // compute the same layout from the same parameters, so an offset can never disagree between threads.
 //
-//  [global counters, one per 64-byte line] [thread table, 64 bytes per thread] [accounts, stride each]
+//  [global counters, one per 64-byte line] [thread table, 256 bytes per row] [accounts, stride each]
+//
+// Thread-table rows are laid out in thread-table.ts.
 //
 // Per account (stride is a multiple of 8):
 //   +0  balance        BigInt64   written only under the account lock
@@ -14,6 +16,7 @@
 import { chainsMax, workersMax } from '../domain/limits.js';
 
 export const cacheLineBytes = 64;
+export const threadRowBytes = 256;
 
 /** Global counters, one per cache line against false sharing between threads. */
 export const globalSlot = {
@@ -21,7 +24,9 @@ export const globalSlot = {
   supply: 1, // total minted minus burned
   reserves: 2, // deposited reserves
   clearing: 3, // balance of the payments clearing account: paid minus refunded
-  chainSupplyFirst: 4, // chainsMax lines: supply per chain
+  durableSequence: 4, // the durable watermark, published by the main thread
+  faultKillsLeft: 5, // fault injection: worker deaths still to inject
+  chainSupplyFirst: 6, // chainsMax lines: supply per chain
 } as const;
 
 export interface LayoutParams {
@@ -46,7 +51,7 @@ export class ShmLayout {
     this.threadTableOffset = globalLines * cacheLineBytes;
     // Piscina may replace dead threads; room for twice the worker limit plus the main thread.
     this.threadsMax = workersMax * 2 + 1;
-    this.accountsOffset = this.threadTableOffset + this.threadsMax * cacheLineBytes;
+    this.accountsOffset = this.threadTableOffset + this.threadsMax * threadRowBytes;
     this.totalBytes = this.accountsOffset + this.maxAccounts * this.accountStrideBytes;
   }
 
@@ -57,6 +62,10 @@ export class ShmLayout {
 
   chainSupplyIndex64(chainIndex: number): number {
     return this.globalIndex64(globalSlot.chainSupplyFirst + chainIndex);
+  }
+
+  threadRowByteOffset(row: number): number {
+    return this.threadTableOffset + row * threadRowBytes;
   }
 
   accountByteOffset(slot: number): number {

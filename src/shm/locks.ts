@@ -4,6 +4,7 @@
 // slices until lockTimeoutMs. Atomics operations are sequentially consistent, so plain writes made
 // under the lock are visible to the next owner after its successful compareExchange.
 import { assert } from '../domain/errors.js';
+import type { ThreadRow } from './thread-table.js';
 
 const spinCount = 64;
 const waitSliceMs = 50;
@@ -12,21 +13,37 @@ const waitersBit = 1;
 export class AccountLocks {
   readonly #i32: Int32Array;
   readonly #ownerWord: number;
+  readonly #row: ThreadRow | undefined;
 
-  constructor(i32: Int32Array, ownerThreadId: number) {
+  /** `row`, when given, receives the lock metrics and the published waits of this thread. */
+  constructor(i32: Int32Array, ownerThreadId: number, row?: ThreadRow) {
     assert(Number.isInteger(ownerThreadId) && ownerThreadId >= 0, 'lock owner is a thread id');
     this.#i32 = i32;
     this.#ownerWord = (ownerThreadId + 1) << 1;
+    this.#row = row;
   }
 
-  /** Returns false when the lock was not acquired before the deadline (performance.now() ms). */
-  acquire(index: number, deadlineMs: number): boolean {
+  /**
+   * Returns false when the lock was not acquired before the deadline (performance.now() ms).
+   * `slot` names the account for the wait-for graph.
+   */
+  acquire(index: number, deadlineMs: number, slot = -1): boolean {
     const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, index, 0, this.#ownerWord) === 0) return true;
+    if (Atomics.compareExchange(i32, index, 0, this.#ownerWord) === 0) return this.#acquired();
     for (let spin = 0; spin < spinCount; spin++) {
-      if (Atomics.load(i32, index) === 0 && Atomics.compareExchange(i32, index, 0, this.#ownerWord) === 0) return true;
+      if (Atomics.load(i32, index) === 0 && Atomics.compareExchange(i32, index, 0, this.#ownerWord) === 0) return this.#acquired();
     }
-    return this.#acquireSlow(index, deadlineMs);
+    const started = performance.now();
+    this.#row?.waitingOn(slot);
+    const acquired = this.#acquireSlow(index, deadlineMs);
+    this.#row?.waitingOn(-1);
+    this.#row?.noteWait((performance.now() - started) * 1000, !acquired);
+    return acquired ? this.#acquired() : false;
+  }
+
+  #acquired(): true {
+    this.#row?.noteAcquired();
+    return true;
   }
 
   #acquireSlow(index: number, deadlineMs: number): boolean {
@@ -55,4 +72,16 @@ export class AccountLocks {
 /** The threadId recorded in a lock word, or -1 when the lock is free. */
 export function lockOwnerThreadId(word: number): number {
   return word === 0 ? -1 : (word >>> 1) - 1;
+}
+
+/**
+ * Main thread, repairing a dead thread: frees a lock only if that thread still owns it, and wakes
+ * every waiter (each retries its compare-and-swap).
+ */
+export function releaseIfOwnedBy(i32: Int32Array, index: number, deadThreadId: number): boolean {
+  const word = Atomics.load(i32, index);
+  if (word === 0 || lockOwnerThreadId(word) !== deadThreadId) return false;
+  if (Atomics.compareExchange(i32, index, word, 0) !== word) return false;
+  Atomics.notify(i32, index);
+  return true;
 }

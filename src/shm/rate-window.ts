@@ -59,6 +59,14 @@ export class RateWindows {
     f64[lastIndex] = now;
   }
 
+  /** Repair of a dead thread's mint: puts the ring back as it was before that mint. */
+  restore(slot: number, head: number, count: number, lastAcceptMs: number): void {
+    const { i32, f64 } = this.#views;
+    i32[this.#layout.ringHeadIndex32(slot)] = head;
+    i32[this.#layout.ringCountIndex32(slot)] = count;
+    f64[this.#layout.lastAcceptIndexF64(slot)] = lastAcceptMs;
+  }
+
   /** Accepted mints currently inside the window ending at `nowMs` (for tests and inspection). */
   countInWindow(slot: number, nowMs: number): number {
     this.#expire(slot, Math.max(nowMs, this.#views.f64[this.#layout.lastAcceptIndexF64(slot)] ?? 0));

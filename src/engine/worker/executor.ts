@@ -1,6 +1,11 @@
 // Applies a batch to shared memory. Every operation locks its accounts in ascending slot order
 // (guarantee 4), checks state, funds, rate window and reserves under those locks, and only then
 // takes its sequence number and writes: a refused operation changes nothing and takes no number.
+//
+// For guarantee 5 every step is published in this thread's thread-table row (thread-table.ts):
+// lock intent, before-images, then seq and time at the commit point, then DONE once the outputs are
+// written. Locks are released only after DONE, so the main thread can repair the operation of a
+// thread that died at any instruction before anyone else sees its accounts.
 import { activeStateCode, isAllowedTransition } from '../../domain/account-state.js';
 import { assert } from '../../domain/errors.js';
 import { amountMax } from '../../domain/limits.js';
@@ -10,7 +15,9 @@ import { Counters } from '../../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../../shm/layout.js';
 import { AccountLocks } from '../../shm/locks.js';
 import { RateWindows } from '../../shm/rate-window.js';
+import { threadStatus, ThreadTable, type ThreadRow } from '../../shm/thread-table.js';
 import type { Batch } from '../batch.js';
+import { FaultInjector, type FaultPoint } from './faults.js';
 import type { WorkerInit } from './worker-data.js';
 
 const kind = {
@@ -34,54 +41,100 @@ const wire = {
 export class Executor {
   readonly #layout: ShmLayout;
   readonly #views: ShmViews;
-  readonly #locks: AccountLocks;
+  #locks: AccountLocks;
   readonly #counters: Counters;
   readonly #rate: RateWindows | null;
   readonly #reservesEnforced: boolean;
   readonly #lockTimeoutMs: number;
+  readonly #table: ThreadTable;
+  readonly #threadId: number;
+  readonly #faults: FaultInjector | null;
+  #row: ThreadRow;
 
   constructor(init: WorkerInit, threadId: number) {
     this.#layout = new ShmLayout({ maxAccounts: init.maxAccounts, maxPerWindow: init.maxPerWindow });
     this.#views = createViews(init.buffer);
-    this.#locks = new AccountLocks(this.#views.i32, threadId);
+    this.#table = new ThreadTable(this.#views, this.#layout);
+    this.#threadId = threadId;
+    this.#row = this.#table.claim(threadId);
+    this.#locks = new AccountLocks(this.#views.i32, threadId, this.#row);
     this.#counters = new Counters(this.#views.i64, this.#layout);
     this.#rate =
       init.maxPerWindow > 0 ? new RateWindows(this.#views, this.#layout, init.maxPerWindow, init.windowMs) : null;
     this.#reservesEnforced = init.reservesEnforced;
     this.#lockTimeoutMs = init.lockTimeoutMs;
+    this.#faults = init.faults === null ? null : new FaultInjector(init.faults, this.#views.i64, this.#layout);
   }
 
   execute(batch: Batch): void {
+    const row = this.#row;
+    row.startBatch(batch.token);
+    batch.threadRow = row.row;
+    this.#faults?.startBatch();
     const count = batch.count;
-    for (let i = 0; i < count; i++) {
-      batch.retryAfterMs[i] = 0;
-      batch.aux[i] = -1;
-      batch.seq[i] = 0;
-      batch.code[i] = this.#executeLocked(batch, i);
-    }
+    for (let i = 0; i < count; i++) this.#executeOne(batch, i);
+    row.progress(0, threadStatus.idle);
   }
 
-  #executeLocked(batch: Batch, i: number): number {
+  /**
+   * After an exception the operation in flight is left, locks and all, in its row for the main
+   * thread to repair; this thread takes a fresh row for whatever it runs next.
+   */
+  abandonRow(): void {
+    this.#row = this.#table.claim(this.#threadId);
+    this.#locks = new AccountLocks(this.#views.i32, this.#threadId, this.#row);
+  }
+
+  #executeOne(batch: Batch, i: number): void {
     const a = batch.slot[i] ?? -1;
     const b = batch.slot2[i] ?? -1;
-    const first = b < 0 || a < b ? a : b;
-    const second = b < 0 ? -1 : a < b ? b : a;
     assert(a >= 0 && a < this.#layout.maxAccounts, 'an operation names a valid account slot');
     assert(a !== b, 'an operation never locks one account twice');
+    const first = b < 0 || a < b ? a : b;
+    const second = b < 0 ? -1 : a < b ? b : a;
+    batch.retryAfterMs[i] = 0;
+    batch.aux[i] = -1;
+    batch.seq[i] = 0;
+    this.#faults?.nextOperation();
+    this.#row.lockIntent(first, second);
+    this.#row.progress(i, threadStatus.locking);
+    this.#fault('before-lock');
     const deadline = performance.now() + this.#lockTimeoutMs;
     const layout = this.#layout;
-    if (!this.#locks.acquire(layout.lockIndex32(first), deadline)) return wireLockTimeout;
-    try {
-      if (second < 0) return this.#apply(batch, i);
-      if (!this.#locks.acquire(layout.lockIndex32(second), deadline)) return wireLockTimeout;
-      try {
-        return this.#apply(batch, i);
-      } finally {
-        this.#locks.release(layout.lockIndex32(second));
-      }
-    } finally {
-      this.#locks.release(layout.lockIndex32(first));
+    if (!this.#locks.acquire(layout.lockIndex32(first), deadline, first)) return this.#finish(batch, i, wireLockTimeout, -1, -1);
+    if (second >= 0 && !this.#locks.acquire(layout.lockIndex32(second), deadline, second)) {
+      return this.#finish(batch, i, wireLockTimeout, first, -1);
     }
+    this.#fault('after-lock');
+    this.#recordBeforeImages(a, b);
+    this.#row.progress(i, threadStatus.checking);
+    this.#finish(batch, i, this.#apply(batch, i), first, second);
+  }
+
+  /** Outputs, then DONE, then (and only then) the locks go. */
+  #finish(batch: Batch, i: number, code: number, first: number, second: number): void {
+    batch.code[i] = code;
+    this.#row.progress(i, threadStatus.done);
+    this.#fault('after-queued');
+    if (second >= 0) this.#locks.release(this.#layout.lockIndex32(second));
+    if (first >= 0) this.#locks.release(this.#layout.lockIndex32(first));
+  }
+
+  #recordBeforeImages(a: number, b: number): void {
+    const { i32, f64 } = this.#views;
+    const layout = this.#layout;
+    this.#row.beforeImages(
+      this.#balance(a),
+      b < 0 ? 0n : this.#balance(b),
+      Atomics.load(i32, layout.stateIndex32(a)),
+      i32[layout.ringHeadIndex32(a)] ?? 0,
+      i32[layout.ringCountIndex32(a)] ?? 0,
+      f64[layout.lastAcceptIndexF64(a)] ?? 0,
+    );
+  }
+
+  #fault(point: FaultPoint): void {
+    if (this.#faults !== null) this.#faults.at(point);
   }
 
   #apply(batch: Batch, i: number): number {
@@ -151,6 +204,7 @@ export class Executor {
     if (this.#balance(from) < amount) return wire.funds;
     this.#commit(batch, i, Date.now());
     this.#addBalance(from, -amount);
+    this.#fault('mid-transfer');
     this.#addBalance(to, amount);
     return wireOk;
   }
@@ -189,9 +243,15 @@ export class Executor {
     return wireOk;
   }
 
+  /** The commit point: from here on the operation is rolled forward, never back, if this thread dies. */
   #commit(batch: Batch, i: number, now: number): void {
-    batch.seq[i] = this.#counters.nextSequence();
+    const seq = this.#counters.nextSequence();
+    this.#fault('after-sequence');
+    batch.seq[i] = seq;
     batch.at[i] = now;
+    this.#row.commit(seq, now);
+    this.#row.progress(i, threadStatus.committed);
+    this.#faults?.noteApplied(seq);
   }
 
   #isActive(slot: number): boolean {

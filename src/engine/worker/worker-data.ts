@@ -1,4 +1,6 @@
 // What every worker receives at start: the shared memory and the settings that decide outcomes.
+import type { FaultPlan } from './faults.js';
+
 export interface WorkerInit {
   readonly buffer: SharedArrayBuffer;
   readonly maxAccounts: number;
@@ -7,4 +9,5 @@ export interface WorkerInit {
   readonly windowMs: number;
   readonly reservesEnforced: boolean;
   readonly lockTimeoutMs: number;
+  readonly faults: FaultPlan | null;
 }
