@@ -78,7 +78,7 @@ describe('worker death at every injection point', () => {
         const results = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
         for (const r of results) if (r !== undefined && !r.ok) expect(r.code).toBe('INSUFFICIENT_FUNDS');
         expect(engine.metrics().recoveries.workerDeaths).toBeGreaterThanOrEqual(1);
-        expect(engine.heldLocks()).toBe(0);
+        expect(engine.diagnostics().heldLocks).toBe(0);
         expectRepairPath(point, engine.metrics().recoveries);
 
         const applied = workload.filter((_, i) => results[i]?.ok === true);
@@ -92,6 +92,10 @@ describe('worker death at every injection point', () => {
           expect(retry).toEqual({ ...original, replayed: true });
         });
         await expectBalances(engine, expected);
+
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const diagnostics = engine.diagnostics();
+        expect(diagnostics.threadRowsInUse).toBeLessThanOrEqual(diagnostics.liveWorkers);
 
         const reopened = await fixture.reopen({ faults: null });
         await expectBalances(reopened, expected);

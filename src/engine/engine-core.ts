@@ -61,6 +61,7 @@ const memoryKeysMax = 1_000_000;
 const memoryIndexEntriesMax = 200_000;
 const checkpointIntervalMs = 5_000;
 const closeDrainMs = 30_000;
+const workerLoadWaitMs = 10_000;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';
 
@@ -178,19 +179,33 @@ export class EngineCore {
       maxThreads: this.options.workers,
       idleTimeout: Infinity,
       workerData: init,
+      execArgv: workerExecArgv(),
     });
+
     // A worker that dies between batches loses nothing: count it, Piscina replaces it.
     pool.on('error', () => this.recoveries.workerDeaths++);
-    pool.on('workerDestroy', (worker: { threadId: number }) => this.#onWorkerGone(worker.threadId));
+    // Piscina reports a destroyed worker after it has exited, when its thread id reads -1; so the
+    // thread table is swept for rows whose thread is gone instead.
+    pool.on('workerDestroy', () => setImmediate(() => this.#sweepThreadRows()));
     return pool;
   }
 
-  /** A dead thread's row stays unclaimable until the batch it was running has been repaired. */
-  #onWorkerGone(threadId: number): void {
-    const row = this.#table.rowOfThread(threadId);
-    if (row < 0 || this.#phase === 'closed') return;
-    if (this.#table.read(row).status === threadStatus.idle) this.#table.free(row);
-    else this.#table.markDead(row);
+  /**
+   * Frees the rows of threads that no longer exist and were idle. A row whose thread died in a batch
+   * is left alone: the repair of that batch frees it after reading it.
+   */
+  #sweepThreadRows(): void {
+    const live = new Set(this.#pool.threads.map((thread) => thread.threadId));
+    for (let row = 0; row < this.#table.rows; row++) {
+      if (!this.#table.isClaimed(row)) continue;
+      const record = this.#table.read(row);
+      if (!live.has(record.threadId) && record.status === threadStatus.idle) this.#table.free(row);
+    }
+  }
+
+  /** A worker has loaded once its module has run and claimed a thread-table row. */
+  #loaded(threadId: number): boolean {
+    return this.#table.rowOfThread(threadId) >= 0;
   }
 
   /** Router hook: a batch's worker died or threw. Repairs it and holds new batches until quiet. */
@@ -402,11 +417,22 @@ export class EngineCore {
       if (this.#phase !== 'failed') await this.#checkpoint();
       await this.#checkpointing;
     } finally {
+      await this.#untilWorkersLoaded();
       await this.#pool.destroy();
       await this.#store.close();
       this.#lock.release();
       this.#phase = 'closed';
     }
+  }
+
+  /**
+   * Node 20 aborts the whole process if a worker is terminated while it is still instantiating an
+   * ES module through require(); so never terminate a worker that has not finished loading.
+   */
+  async #untilWorkersLoaded(): Promise<void> {
+    const deadline = Date.now() + workerLoadWaitMs;
+    const loaded = (): boolean => this.#pool.threads.every((t) => t.threadId < 0 || this.#loaded(t.threadId));
+    while (!loaded() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   async #drain(): Promise<void> {
@@ -426,7 +452,7 @@ export class EngineCore {
     return this.#detector.cycles;
   }
 
-  /** Account locks currently held (a scan of every created account's lock word). */
+  /** Account locks held right now (a scan of every created account's lock word). */
   heldLocks(): number {
     let held = 0;
     for (let slot = 0; slot < this.derived.registry.count; slot++) {
@@ -435,9 +461,19 @@ export class EngineCore {
     return held;
   }
 
+  threadRowsInUse(): number {
+    let rows = 0;
+    for (let row = 0; row < this.#table.rows; row++) if (this.#table.isClaimed(row)) rows++;
+    return rows;
+  }
+
+  get liveWorkers(): number {
+    return this.#pool.threads.length;
+  }
+
   /** Stress and tests: terminates one worker thread at whatever instruction it is executing. */
   async killWorker(): Promise<number | undefined> {
-    const threads = this.#pool.threads;
+    const threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
     const victim = threads[Math.floor(Math.random() * threads.length)];
     if (victim === undefined) return undefined;
     const threadId = victim.threadId;
@@ -453,6 +489,17 @@ export class EngineCore {
       keys: this.derived.idempotency.memoryEntries,
     };
   }
+}
+
+/**
+ * Worker flags. Piscina loads the worker file with require() first; where Node supports require(esm),
+ * that path aborts the process if the thread is terminated mid-load, so it is turned off and Piscina
+ * falls back to import().
+ */
+function workerExecArgv(): string[] {
+  const flag = '--no-experimental-require-module';
+  const supported = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
+  return supported ? [...process.execArgv, flag] : [...process.execArgv];
 }
 
 interface CounterTotals {

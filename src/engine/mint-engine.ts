@@ -382,9 +382,12 @@ export class MintEngine {
     return this.#core.killWorker();
   }
 
-  /** Diagnostics: account locks held right now (0 whenever the engine is idle). */
-  heldLocks(): number {
-    return this.#core.heldLocks();
+  /**
+   * Diagnostics for tests and stress runs: account locks held right now (0 whenever the engine is
+   * idle), thread-table rows claimed and live worker threads (rows never outnumber live workers).
+   */
+  diagnostics(): { readonly heldLocks: number; readonly threadRowsInUse: number; readonly liveWorkers: number } {
+    return { heldLocks: this.#core.heldLocks(), threadRowsInUse: this.#core.threadRowsInUse(), liveWorkers: this.#core.liveWorkers };
   }
 
   /** Finishes queued work, writes a checkpoint and releases the directory. Safe to call twice. */

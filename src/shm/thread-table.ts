@@ -28,7 +28,6 @@ const f64Offset = { seq: 6, at: 7, lastAccept: 8, acquisitions: 16, contended: 1
 const i64Offset = { balanceA: 9, balanceB: 10 } as const;
 
 const ownerFree = 0;
-const ownerDead = -1;
 
 export interface ThreadRecord {
   readonly row: number;
@@ -95,11 +94,6 @@ export class ThreadTable {
 
   isClaimed(row: number): boolean {
     return Atomics.load(this.#views.i32, this.#i32(row, i32Offset.owner)) !== ownerFree;
-  }
-
-  /** Main side: a dead thread's row stays unclaimable until its work is repaired. */
-  markDead(row: number): void {
-    Atomics.store(this.#views.i32, this.#i32(row, i32Offset.owner), ownerDead);
   }
 
   free(row: number): void {
