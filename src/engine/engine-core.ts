@@ -62,6 +62,7 @@ const memoryIndexEntriesMax = 200_000;
 const checkpointIntervalMs = 5_000;
 const closeDrainMs = 30_000;
 const workerLoadWaitMs = 10_000;
+const killBusyWaitMs = 200;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';
 
@@ -471,14 +472,31 @@ export class EngineCore {
     return this.#pool.threads.length;
   }
 
-  /** Stress and tests: terminates one worker thread at whatever instruction it is executing. */
+  /**
+   * Stress and tests: terminates one worker thread at whatever instruction it is executing,
+   * preferring one that is inside a batch (waits up to killBusyWaitMs for one to be).
+   */
   async killWorker(): Promise<number | undefined> {
-    const threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
-    const victim = threads[Math.floor(Math.random() * threads.length)];
+    const deadline = performance.now() + killBusyWaitMs;
+    let threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
+    for (let busy = this.#busy(threads); busy.length === 0 && performance.now() < deadline; busy = this.#busy(threads)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
+    }
+    const busy = this.#busy(threads);
+    const pool = busy.length > 0 ? busy : threads;
+    const victim = pool[Math.floor(Math.random() * pool.length)];
     if (victim === undefined) return undefined;
     const threadId = victim.threadId;
     await victim.terminate();
     return threadId;
+  }
+
+  #busy<T extends { threadId: number }>(threads: T[]): T[] {
+    return threads.filter((thread) => {
+      const row = this.#table.rowOfThread(thread.threadId);
+      return row >= 0 && this.#table.read(row).status !== threadStatus.idle;
+    });
   }
 
   snapshotGauges(): { queued: number; batches: number; pending: number; keys: number } {
