@@ -104,3 +104,30 @@ describe('worker death at every injection point', () => {
     }
   }
 });
+
+describe('worker terminated from outside at a random instruction', () => {
+  it('repairs every kill during concurrent transfers and mints', { timeout: 60_000 }, async () => {
+    const fixture = await freshEngine({ mintRateLimit: null });
+    dispose = fixture.dispose;
+    const { engine } = fixture;
+    await seedAccounts(engine, ids);
+    for (const id of ids) await engine.mint({ account: id, amount: initial, chain: 'base', idempotencyKey: `seed-${id}` });
+    const workload = requests(11);
+    const pending = workload.map((r) => send(engine, r));
+    let kills = 0;
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if ((await engine.killWorker()) !== undefined) kills++;
+    }
+    const settled = await Promise.allSettled(pending);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    expect(kills).toBeGreaterThanOrEqual(1);
+    const results = settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    const applied = workload.filter((_, i) => results[i]?.ok === true);
+    expect(engine.diagnostics().heldLocks).toBe(0);
+    await expectBalances(engine, expectedBalances(applied));
+    await expectConserved(engine, ids);
+    const reopened = await fixture.reopen();
+    await expectBalances(reopened, expectedBalances(applied));
+  });
+});

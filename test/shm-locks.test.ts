@@ -4,7 +4,9 @@
 import { Worker } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { createViews, ShmLayout } from '../dist/shm/layout.js';
 import { AccountLocks, lockOwnerThreadId } from '../dist/shm/locks.js';
+import { ThreadTable } from '../dist/shm/thread-table.js';
 
 const fixture = new URL('./fixtures/lock-worker.mjs', import.meta.url);
 
@@ -23,6 +25,24 @@ describe('account locks', () => {
     expect(results.map((r) => r.timeouts)).toEqual([0, 0, 0, 0]);
     expect(new Int32Array(buffer)[16]).toBe(80_000);
     expect(new Int32Array(buffer)[0]).toBe(0);
+  });
+
+  it('count acquisitions, contended waits, timeouts and the wait histogram in the thread row', () => {
+    const layout = new ShmLayout({ maxAccounts: 4, maxPerWindow: 0 });
+    const views = createViews(new SharedArrayBuffer(layout.totalBytes));
+    const table = new ThreadTable(views, layout);
+    const holder = new AccountLocks(views.i32, threadId + 1, table.claim(threadId + 1));
+    const waiter = new AccountLocks(views.i32, threadId, table.claim(threadId));
+    const lock = layout.lockIndex32(2);
+    expect(waiter.acquire(lock, performance.now() + 10, 2)).toBe(true);
+    waiter.release(lock);
+    expect(holder.acquire(lock, performance.now() + 10, 2)).toBe(true);
+    expect(waiter.acquire(lock, performance.now() + 30, 2)).toBe(false);
+    const metrics = table.lockMetrics();
+    expect(metrics).toMatchObject({ acquisitions: 2, contended: 1, timeouts: 1 });
+    expect(metrics.waitMaxUs).toBeGreaterThanOrEqual(29_000);
+    expect(metrics.waitBuckets[4]).toBe(1); // 10-100 ms
+    expect(table.waitOf(table.rowOfThread(threadId)).slot).toBe(-1);
   });
 
   it('record the owner thread and time out at the deadline', () => {
