@@ -53,9 +53,9 @@ async function expectBalances(engine: MintEngine, expected: Map<string, bigint>)
 /** Each point must exercise its own repair path, or the test proves less than it says. */
 function expectRepairPath(point: string, r: { rolledForward: number; reexecuted: number; locksReleased: number; voidedSequences: number }): void {
   expect(r.reexecuted).toBeGreaterThan(0);
-  if (point === 'mid-transfer') expect(r.rolledForward).toBeGreaterThan(0);
+  if (point === 'mid-transfer' || point === 'before-writes') expect(r.rolledForward).toBeGreaterThan(0);
   else expect(r.rolledForward).toBe(0);
-  if (point === 'after-lock' || point === 'after-queued' || point === 'mid-transfer' || point === 'after-sequence') {
+  if (['after-lock', 'after-queued', 'mid-transfer', 'after-sequence', 'before-writes'].includes(point)) {
     expect(r.locksReleased).toBeGreaterThan(0);
   } else expect(r.locksReleased).toBe(0);
   if (point === 'after-sequence') expect(r.voidedSequences).toBeGreaterThan(0);
@@ -66,7 +66,8 @@ describe('worker death at every injection point', () => {
   for (const mode of ['exit', 'throw'] as const) {
     for (const point of faultPoints) {
       it(`${point} (${mode})`, { timeout: 60_000 }, async () => {
-        const fixture = await freshEngine({ mintRateLimit: null, faults: { point, everyOperations: 97, kills: 2, mode } });
+        // A short window that is never full still runs every rate-window path, roll-forward included.
+        const fixture = await freshEngine({ mintRateLimit: { maxPerWindow: 64, windowMs: 5 }, faults: { point, everyOperations: 97, kills: 3, mode } });
         dispose = fixture.dispose;
         const { engine } = fixture;
         await seedAccounts(engine, ids);
@@ -129,5 +130,26 @@ describe('worker terminated from outside at a random instruction', () => {
     await expectConserved(engine, ids);
     const reopened = await fixture.reopen();
     await expectBalances(reopened, expectedBalances(applied));
+  });
+});
+
+describe('a mint rolled forward', () => {
+  it('keeps its rate-window entry and its balance when its worker dies after the commit point', { timeout: 60_000 }, async () => {
+    const fixture = await freshEngine({ mintRateLimit: { maxPerWindow: 8, windowMs: 3 }, faults: { point: 'before-writes', everyOperations: 41, kills: 3, mode: 'exit' } });
+    dispose = fixture.dispose;
+    const { engine } = fixture;
+    await seedAccounts(engine, ids);
+    const mints = Array.from({ length: 1500 }, (_, i) => ({ account: ids[i % ids.length] as string, amount: BigInt(1 + (i % 7)), chain: 'solana', idempotencyKey: `m${i}` }));
+    const results = await Promise.all(mints.map((m) => engine.mint(m)));
+    for (const r of results) if (!r.ok) expect(r.code).toBe('RATE_LIMITED');
+    expect(engine.metrics().recoveries.rolledForward).toBeGreaterThan(0);
+    const expected = new Map(ids.map((id) => [id, 0n]));
+    mints.forEach((m, i) => {
+      if (results[i]?.ok) expected.set(m.account, (expected.get(m.account) ?? 0n) + m.amount);
+    });
+    await expectBalances(engine, expected);
+    const reopened = await fixture.reopen({ faults: null });
+    await expectBalances(reopened, expected);
+    await expectConserved(reopened, ids);
   });
 });

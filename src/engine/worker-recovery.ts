@@ -87,7 +87,10 @@ function rollForward(ctx: RepairContext, batch: Batch, record: ThreadRecord): vo
     case kind.mint:
       setBalance(a, record.balanceA + amount);
       if (ctx.rate !== null) {
+        // The before-image predates the check's expiry of old entries: expire again, then record.
         ctx.rate.restore(a, record.ringHead, record.ringCount, record.lastAccept);
+        const fits = ctx.rate.check(a, record.at).allowed;
+        assert(fits, 'a committed mint fits its rate window');
         ctx.rate.record(a, record.at);
       }
       break;

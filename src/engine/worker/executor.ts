@@ -252,6 +252,7 @@ export class Executor {
     this.#row.commit(seq, now);
     this.#row.progress(i, threadStatus.committed);
     this.#faults?.noteApplied(seq);
+    this.#fault('before-writes');
   }
 
   #isActive(slot: number): boolean {

@@ -2,13 +2,14 @@
 // operation. Off by default; when off the executor pays one null check per point.
 import { globalSlot, type ShmLayout } from '../../shm/layout.js';
 
-export const faultPoints = ['before-lock', 'after-lock', 'after-sequence', 'mid-transfer', 'after-queued', 'after-commit'] as const;
+export const faultPoints = ['before-lock', 'after-lock', 'after-sequence', 'before-writes', 'mid-transfer', 'after-queued', 'after-commit'] as const;
 export type FaultPoint = (typeof faultPoints)[number];
 
 export interface FaultPlan {
   /** Where the thread dies: before locking, holding the locks, right after taking a sequence number
-   * (before recording it), between the two balance writes of a transfer, after the result is queued
-   * for the log, or after an operation it applied is durable. */
+   * (before recording it), right after the commit point (before any account write), between the two
+   * balance writes of a transfer, after the result is queued for the log, or after an operation it
+   * applied is durable. */
   readonly point: FaultPoint;
   /** Every `everyOperations`-th operation a thread starts arms it; it dies at the next moment that
    * matches the point (the next transfer for 'mid-transfer'; for 'after-commit', the next operation
