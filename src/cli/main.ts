@@ -4,17 +4,17 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './demo.js';
 import { runStress } from './stress.js';
 
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return parsed;
+/** A commander parser for integers of at least `min`. */
+function integerAtLeast(min: number, description: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`must be ${description}`);
+    return parsed;
+  };
 }
 
-function nonNegativeInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return parsed;
-}
+const positiveInteger = integerAtLeast(1, 'a positive integer');
+const nonNegativeInteger = integerAtLeast(0, 'a non-negative integer');
 
 const program = new Command()
   .name('shardmint')
