@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The shardmint command line.
 import { Command, InvalidArgumentError } from 'commander';
+import { runBench } from './bench.js';
+import { parseMix, type Mix } from './bench-workload.js';
 import { runDemo } from './demo.js';
 import { runStress } from './stress.js';
 
@@ -47,6 +49,69 @@ program
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     const { passed } = await runStress({ ...options, seed, progress: true }, (line) => console.log(line));
     process.exitCode = passed ? 0 : 1;
+  });
+
+function share(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return parsed;
+}
+
+function exponent(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 5) throw new InvalidArgumentError('must be a number from 0 to 5');
+  return parsed;
+}
+
+function mix(value: string): Mix {
+  try {
+    return parseMix(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+interface BenchFlags {
+  seconds?: number;
+  operations?: number;
+  workers: number;
+  accounts: number;
+  mix: Mix;
+  duplicates: number;
+  crossShard: number;
+  skew: number;
+  concurrency: number;
+  durability: 'flush' | 'commit' | 'none';
+  store: 'lmdb' | 'native-free';
+  path?: string;
+  json?: string;
+  seed?: number;
+}
+
+program
+  .command('bench')
+  .description('load benchmark of the engine (durable, idempotent), with the raw store ceiling and a verification of the result')
+  .option('--seconds <n>', 'how long to run (default 20 unless --operations is given)', positiveInteger)
+  .option('--operations <n>', 'run this many operations instead of a time', positiveInteger)
+  .option('--workers <n>', 'worker threads', positiveInteger, 2)
+  .option('--accounts <n>', 'accounts', positiveInteger, 100_000)
+  .option('--mix <kinds>', 'operation mix, kind:weight (mint, transfer, burn, pay, refund)', mix, parseMix('mint:100'))
+  .option('--duplicates <share>', 'share of requests that reuse an earlier key', share, 0.05)
+  .option('--cross-shard <share>', 'share of transfers whose accounts are in different shards', share, 0.5)
+  .option('--skew <exponent>', 'Zipf exponent of account popularity (0 = uniform)', exponent, 0)
+  .option('--concurrency <n>', 'requests in flight', positiveInteger, 4096)
+  .option('--durability <mode>', "'flush', 'commit' or 'none'", 'flush')
+  .option('--store <store>', "'lmdb' or 'native-free'", 'lmdb')
+  .option('--path <dir>', 'data directory to keep (default: a temporary one, removed)')
+  .option('--json <file>', 'write the report figures as JSON')
+  .option('--seed <n>', 'workload seed (default: random, printed)', nonNegativeInteger)
+  .action(async (flags: BenchFlags) => {
+    if (!['flush', 'commit', 'none'].includes(flags.durability)) throw new InvalidArgumentError("--durability must be 'flush', 'commit' or 'none'");
+    if (!['lmdb', 'native-free'].includes(flags.store)) throw new InvalidArgumentError("--store must be 'lmdb' or 'native-free'");
+    const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const seconds = flags.operations === undefined ? (flags.seconds ?? 20) : flags.seconds;
+    const { report } = await runBench({ ...flags, ...(seconds === undefined ? {} : { seconds }), seed, progress: true }, (line) => console.log(line));
+    process.exitCode = report.verified ? 0 : 1;
   });
 
 await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export class CommitPipeline {
   #writing = false;
   #writingGroup: Held[] = [];
   #failure: unknown = undefined;
+  /** Durable groups and records since open (the group-commit ratio). */
+  readonly stats = { groups: 0, records: 0 };
   #idle: Array<() => void> = [];
 
   constructor(store: LedgerStore, nextSeq: number, hooks: PipelineHooks) {
@@ -92,6 +94,8 @@ export class CommitPipeline {
         if (this.#failure !== undefined) return;
         for (const { record } of group) this.#hooks.applyDurable(record);
         this.#writingGroup = [];
+        this.stats.groups++;
+        this.stats.records += group.length;
         for (const { record, waiter } of group) waiter.resolve(record);
         this.#hooks.afterGroup(group.length);
       }

@@ -499,6 +499,14 @@ export class EngineCore {
     });
   }
 
+  get commitStats(): { groups: number; records: number } {
+    return { ...this.#pipeline.stats };
+  }
+
+  get sharedMemoryBytes(): number {
+    return this.#layout.totalBytes;
+  }
+
   snapshotGauges(): { queued: number; batches: number; pending: number; keys: number } {
     return {
       queued: this.#router.queuedOperations,

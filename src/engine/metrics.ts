@@ -43,6 +43,10 @@ export interface MetricsSnapshot {
   readonly recordsAwaitingCommit: number;
   readonly idempotencyKeysInMemory: number;
   readonly checkpoints: number;
+  /** Durable log groups and records since open: records / groups is the group-commit size. */
+  readonly commit: { readonly groups: number; readonly records: number };
+  /** Size of the shared memory (fixed at open by maxAccounts and the rate window). */
+  readonly sharedMemoryBytes: number;
   readonly locks: LockSnapshot;
   readonly recoveries: RecoverySnapshot;
   /** Wait-for cycles found by the deadlock detector (options.detectDeadlocks). */

@@ -367,6 +367,8 @@ export class MintEngine {
       recordsAwaitingCommit: gauges.pending,
       idempotencyKeysInMemory: gauges.keys,
       checkpoints: this.#core.metrics.checkpoints,
+      commit: this.#core.commitStats,
+      sharedMemoryBytes: this.#core.sharedMemoryBytes,
       locks: lockSnapshot(this.#core.lockMetrics()),
       recoveries: { ...this.#core.recoveries },
       deadlockCycles: this.#core.deadlockCycles,

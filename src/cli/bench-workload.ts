@@ -1,0 +1,158 @@
+// The load benchmark's request generator: an operation mix, a share of requests that reuse an
+// earlier key (each must replay its original result), a share of transfers that cross shards, and a
+// Zipf skew over accounts. Seeded, so a run can be repeated exactly.
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import type { MintEngine } from '../engine/mint-engine.js';
+
+type Rng = ReturnType<typeof xoroshiro128plus>;
+export const mixKinds = ['mint', 'transfer', 'burn', 'pay', 'refund'] as const;
+export type MixKind = (typeof mixKinds)[number];
+export type Mix = ReadonlyArray<readonly [MixKind, number]>;
+
+export interface BenchShape {
+  readonly accounts: readonly string[];
+  readonly shards: number;
+  readonly mix: Mix;
+  readonly duplicates: number;
+  readonly crossShard: number;
+  readonly skew: number;
+  readonly chain: string;
+}
+
+export type BenchRequest =
+  | { readonly kind: 'mint' | 'burn'; readonly args: { account: string; amount: bigint; chain: string; idempotencyKey: string } }
+  | { readonly kind: 'transfer'; readonly args: { from: string; to: string; amount: bigint; idempotencyKey: string } }
+  | { readonly kind: 'pay'; readonly args: { account: string; amount: bigint; idempotencyKey: string } }
+  | { readonly kind: 'refund'; readonly args: { account: string; amount: bigint; idempotencyKey: string; originalTransactionId: string } };
+
+/** Parses "mint:80,transfer:15,burn:5" into weights; throws a readable error on anything else. */
+export function parseMix(text: string): Mix {
+  const parts = text.split(',').map((part) => part.trim().split(':'));
+  const mix = parts.map(([kind, weight]) => {
+    if (!(mixKinds as readonly string[]).includes(kind ?? '') || !/^\d+$/.test(weight ?? '')) {
+      throw new Error(`--mix: "${kind}:${weight}" is not kind:weight with kind one of ${mixKinds.join(', ')}`);
+    }
+    return [kind as MixKind, Number(weight)] as const;
+  });
+  if (mix.reduce((sum, [, w]) => sum + w, 0) <= 0) throw new Error('--mix: the weights must add up to more than 0');
+  return mix;
+}
+
+/** Cumulative Zipf weights over n ranks (rank 0 hottest); exponent 0 is uniform. */
+function zipfCdf(n: number, exponent: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) cdf[i] = total += 1 / Math.pow(i + 1, exponent);
+  for (let i = 0; i < n; i++) cdf[i] = (cdf[i] ?? 0) / total;
+  return cdf;
+}
+
+/** A request kept for reuse by duplicates, with the id of its first successful answer. */
+export interface Issued {
+  readonly request: BenchRequest;
+  id: string | undefined;
+}
+
+const recentMax = 4096;
+
+export class RequestSource {
+  readonly #shape: BenchShape;
+  readonly #rng: Rng;
+  readonly #cdf: Float64Array | undefined;
+  readonly #mixTotal: number;
+  readonly #recent: Issued[] = [];
+  readonly #payments: Array<{ account: string; id: string; left: bigint }> = [];
+  #next = 0;
+
+  constructor(shape: BenchShape, seed: number) {
+    this.#shape = shape;
+    this.#rng = xoroshiro128plus(seed);
+    this.#cdf = shape.skew > 0 ? zipfCdf(shape.accounts.length, shape.skew) : undefined;
+    this.#mixTotal = shape.mix.reduce((sum, [, w]) => sum + w, 0);
+  }
+
+  /** The next request; `duplicate` says whether it reuses the key of `original`. */
+  next(): { request: BenchRequest; duplicate: boolean; original: Issued } {
+    if (this.#recent.length > 0 && uniformInt(this.#rng, 0, 9999) < this.#shape.duplicates * 10_000) {
+      const original = this.#recent[uniformInt(this.#rng, 0, this.#recent.length - 1)] as Issued;
+      return { request: original.request, duplicate: true, original };
+    }
+    const issued: Issued = { request: this.#fresh(`b${this.#next++}`), id: undefined };
+    if (this.#recent.length < recentMax) this.#recent.push(issued);
+    else this.#recent[uniformInt(this.#rng, 0, recentMax - 1)] = issued;
+    return { request: issued.request, duplicate: false, original: issued };
+  }
+
+  notePayment(account: string, id: string, amount: bigint): void {
+    if (this.#payments.length < 4096) this.#payments.push({ account, id, left: amount });
+  }
+
+  #fresh(key: string): BenchRequest {
+    const kind = this.#kind();
+    const account = this.#account();
+    const amount = BigInt(uniformInt(this.#rng, 1, 1000));
+    if (kind === 'transfer') return { kind, args: { from: account, to: this.#partner(account), amount, idempotencyKey: key } };
+    if (kind === 'pay') return { kind, args: { account, amount, idempotencyKey: key } };
+    const payment = kind === 'refund' ? this.#payments.find((p) => p.left > 0n) : undefined;
+    if (payment !== undefined) {
+      payment.left -= 1n;
+      return { kind: 'refund', args: { account: payment.account, amount: 1n, idempotencyKey: key, originalTransactionId: payment.id } };
+    }
+    return { kind: kind === 'burn' ? 'burn' : 'mint', args: { account, amount, chain: this.#shape.chain, idempotencyKey: key } };
+  }
+
+  #kind(): MixKind {
+    let roll = uniformInt(this.#rng, 0, this.#mixTotal - 1);
+    for (const [kind, weight] of this.#shape.mix) {
+      if (roll < weight) return kind;
+      roll -= weight;
+    }
+    return 'mint';
+  }
+
+  #account(): string {
+    const accounts = this.#shape.accounts;
+    if (this.#cdf === undefined) return accounts[uniformInt(this.#rng, 0, accounts.length - 1)] as string;
+    const u = uniformInt(this.#rng, 0, 0x7fffffff) / 0x80000000;
+    let low = 0;
+    let high = accounts.length - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((this.#cdf[mid] ?? 1) < u) low = mid + 1;
+      else high = mid;
+    }
+    return accounts[low] as string;
+  }
+
+  /** A transfer partner in another shard with probability crossShard, else in the same one. */
+  #partner(from: string): string {
+    const accounts = this.#shape.accounts;
+    const shards = this.#shape.shards;
+    const index = Number(from.slice(from.lastIndexOf('-') + 1));
+    const cross = shards > 1 && uniformInt(this.#rng, 0, 9999) < this.#shape.crossShard * 10_000;
+    const blocks = Math.floor(accounts.length / shards);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const block = uniformInt(this.#rng, 0, Math.max(0, blocks - 1));
+      const shift = cross ? 1 + uniformInt(this.#rng, 0, shards - 2) : 0;
+      const candidate = block * shards + ((index + shift) % shards);
+      if (candidate !== index && candidate < accounts.length) return accounts[candidate] as string;
+    }
+    return accounts[(index + 1) % accounts.length] as string;
+  }
+}
+
+export function sendBench(engine: MintEngine, request: BenchRequest): Promise<object> {
+  switch (request.kind) {
+    case 'mint':
+      return engine.mint(request.args);
+    case 'burn':
+      return engine.burn(request.args);
+    case 'transfer':
+      return engine.transfer(request.args);
+    case 'pay':
+      return engine.pay(request.args);
+    case 'refund':
+      return engine.refund(request.args);
+  }
+}

@@ -1,0 +1,216 @@
+// `shardmint bench`: the load benchmark. Drives the engine with a seeded mix at a fixed number of
+// requests in flight, measures throughput, latency (a real histogram), CPU per operation (all
+// threads), peak RSS and shared memory per account, then verifies the result against the durable
+// log and measures the raw store ceiling of the same durable work.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistogram } from 'node:perf_hooks';
+import { SingleBar } from 'cli-progress';
+import { MintEngine } from '../engine/mint-engine.js';
+import type { MintEngineOptions } from '../engine/options.js';
+import type { Durability } from '../store/store.js';
+import { verifyBench } from './bench-verify.js';
+import { RequestSource, sendBench, type BenchShape, type Mix } from './bench-workload.js';
+import { measureStoreCeiling } from './store-ceiling.js';
+
+export interface BenchOptions {
+  readonly seconds?: number;
+  readonly operations?: number;
+  readonly workers: number;
+  readonly accounts: number;
+  readonly mix: Mix;
+  readonly duplicates: number;
+  readonly crossShard: number;
+  readonly skew: number;
+  readonly concurrency: number;
+  readonly durability: Durability;
+  readonly store: 'lmdb' | 'native-free';
+  readonly path?: string;
+  readonly json?: string;
+  readonly seed: number;
+  readonly progress: boolean;
+}
+
+export interface BenchReport {
+  readonly operationsPerSecond: number;
+  readonly mintsPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+  readonly cpuMicrosPerOperation: number;
+  readonly peakRssBytes: number;
+  readonly sharedBytesPerAccount: number;
+  readonly storeCeilingOperationsPerSecond: number;
+  readonly efficiency: number;
+  readonly verified: boolean;
+}
+
+export interface RunTally {
+  operations: number;
+  mints: number;
+  replays: number;
+  replayMismatches: number;
+  readonly refused: Map<string, number>;
+  readonly errors: Map<string, number>;
+}
+
+const fundingPerAccount = 1_000_000_000n;
+const setupChunk = 4096;
+const laneOperationsMax = 100_000_000;
+
+export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<{ report: BenchReport; tally: RunTally }> {
+  if (options.store !== 'lmdb') throw new Error("--store native-free is not available yet: the native-free store has its own issue");
+  const path = options.path ?? mkdtempSync(join(tmpdir(), 'shardmint-bench-'));
+  const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
+  try {
+    const engine = await MintEngine.open(engineOptions);
+    const shape = await setUp(engine, options);
+    const setupSequence = engine.metrics().durableSequence;
+    const commitBefore = engine.metrics().commit;
+    const run = await measure(engine, shape, options);
+    const metrics = engine.metrics();
+    await engine.close();
+    const records = metrics.commit.records - commitBefore.records;
+    const groups = Math.max(1, metrics.commit.groups - commitBefore.groups);
+    const verification = await verifyBench(engineOptions, shape.accounts, setupSequence, run.tally);
+    const ceiling = await measureStoreCeiling(path, options.durability, Math.max(1, records), records / groups);
+    const operationsPerSecond = run.tally.operations / run.seconds;
+    const report: BenchReport = {
+      operationsPerSecond: Math.round(operationsPerSecond),
+      mintsPerSecond: Math.round(run.tally.mints / run.seconds),
+      latencyMs: run.latencyMs,
+      cpuMicrosPerOperation: round(run.cpuMicros / Math.max(1, run.tally.operations), 2),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      sharedBytesPerAccount: Math.round(metrics.sharedMemoryBytes / Math.max(16, options.accounts)),
+      storeCeilingOperationsPerSecond: ceiling.operationsPerSecond,
+      efficiency: round(operationsPerSecond / ceiling.operationsPerSecond, 3),
+      verified: verification.verified,
+    };
+    printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
+    if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    return { report, tally: run.tally };
+  } finally {
+    if (options.path === undefined) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchShape> {
+  const accounts = Array.from({ length: options.accounts }, (_, i) => `acct-${i}`);
+  for (let start = 0; start < accounts.length; start += setupChunk) {
+    await Promise.all(accounts.slice(start, start + setupChunk).map((id) => engine.createAccount(id)));
+  }
+  await engine.depositReserves({ amount: 2n ** 62n, idempotencyKey: 'bench-reserves' });
+  if (options.mix.some(([kind, weight]) => kind !== 'mint' && weight > 0)) {
+    for (let start = 0; start < accounts.length; start += setupChunk) {
+      const chunk = accounts.slice(start, start + setupChunk);
+      await Promise.all(chunk.map((account) => engine.mint({ account, amount: fundingPerAccount, chain: 'base', idempotencyKey: `fund-${account}` })));
+    }
+  }
+  return { accounts, shards: options.workers, mix: options.mix, duplicates: options.duplicates, crossShard: options.crossShard, skew: options.skew, chain: 'ethereum' };
+}
+
+interface RunResult {
+  readonly tally: RunTally;
+  readonly seconds: number;
+  readonly cpuMicros: number;
+  readonly latencyMs: BenchReport['latencyMs'];
+}
+
+/** Runs `concurrency` lanes of requests until the time or the operation budget is spent. */
+async function measure(engine: MintEngine, shape: BenchShape, options: BenchOptions): Promise<RunResult> {
+  const source = new RequestSource(shape, options.seed);
+  const tally: RunTally = { operations: 0, mints: 0, replays: 0, replayMismatches: 0, refused: new Map(), errors: new Map() };
+  const latency = createHistogram();
+  const budget = options.operations ?? Number.MAX_SAFE_INTEGER;
+  const durationMs = (options.seconds ?? 3600) * 1000;
+  const bar = options.progress ? progressBar(options) : undefined;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
+  let issued = 0;
+  const lane = async (): Promise<void> => {
+    for (let n = 0; n < laneOperationsMax && issued < budget && performance.now() < deadline; n++) {
+      issued++;
+      await runOne(engine, source, tally, latency);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, lane));
+  } finally {
+    clearInterval(ticker);
+    bar?.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const ms = (ns: number): number => round(ns / 1e6, 3);
+  const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, latencyMs };
+}
+
+async function runOne(engine: MintEngine, source: RequestSource, tally: RunTally, latency: ReturnType<typeof createHistogram>): Promise<void> {
+  const { request, duplicate, original } = source.next();
+  const started = process.hrtime.bigint();
+  try {
+    const result = (await sendBench(engine, request)) as Record<string, unknown>;
+    latency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
+    tally.operations++;
+    if (result['ok'] !== true) {
+      const code = String(result['code']);
+      tally.refused.set(code, (tally.refused.get(code) ?? 0) + 1);
+      return;
+    }
+    if (result['replayed'] === true) tally.replays++;
+    if (duplicate && original.id !== undefined && idOf(result) !== original.id) tally.replayMismatches++;
+    if (!duplicate) original.id = idOf(result);
+    if (request.kind === 'mint' && result['replayed'] !== true) tally.mints++;
+    if (request.kind === 'pay' && result['replayed'] !== true) source.notePayment(request.args.account, String(result['transactionId']), request.args.amount);
+  } catch (error) {
+    tally.operations++;
+    const code = (error as { code?: string }).code ?? 'error';
+    tally.errors.set(code, (tally.errors.get(code) ?? 0) + 1);
+  }
+}
+
+function idOf(result: Record<string, unknown>): string {
+  return String(result['mintId'] ?? result['burnId'] ?? result['transferId'] ?? result['transactionId']);
+}
+
+function progressBar(options: BenchOptions): SingleBar {
+  const byTime = options.operations === undefined;
+  const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
+  bar.start(byTime ? (options.seconds ?? 0) : (options.operations ?? 0), 0, { ops: 0 });
+  return bar;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function printReport(
+  log: (line: string) => void,
+  options: BenchOptions,
+  run: RunResult,
+  report: BenchReport,
+  metrics: ReturnType<MintEngine['metrics']>,
+  commit: { records: number; groups: number; ceilingSeconds: number },
+  verification: readonly string[],
+): void {
+  const n = (value: number): string => Math.round(value).toLocaleString('en-US');
+  const list = (map: Map<string, number>): string => (map.size === 0 ? 'none' : [...map].map(([k, v]) => `${k} ${n(v)}`).join(', '));
+  const mix = options.mix.map(([kind, weight]) => `${kind}:${weight}`).join(',');
+  log(`shardmint bench: ${run.seconds.toFixed(1)} s, ${options.workers} workers, ${n(options.accounts)} accounts, mix ${mix}, concurrency ${options.concurrency}, durability ${options.durability}, seed ${options.seed}`);
+  log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}; Node ${process.version}, store ${options.store}`);
+  log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)`);
+  log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
+  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)`);
+  log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account`);
+  log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
+  log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
+  log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id)`);
+  log(`refusals        ${list(run.tally.refused)}; errors: ${list(run.tally.errors)}`);
+  log(`store ceiling   ${n(report.storeCeilingOperationsPerSecond)} records/s (same records, groups and durability, no engine; ${commit.ceilingSeconds.toFixed(2)} s)`);
+  log(`efficiency      ${report.efficiency} (engine operations/s ÷ store ceiling)`);
+  for (const line of verification) log(`verify          ${line}`);
+  log(`verified        ${report.verified ? 'yes' : 'NO'}`);
+}
