@@ -33,7 +33,7 @@ import { IdempotencyIndex } from './idempotency-index.js';
 import { EngineMetrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
-import { resultOf, type IdOf } from './record-views.js';
+import { fingerprintOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { ShardRouter, type WorkOp } from './shard-router.js';
 import { repairBatch } from './worker-recovery.js';
@@ -265,9 +265,9 @@ export class EngineCore {
     }
     const live = this.derived.idempotency.lookup(scoped, Date.now());
     if (live !== undefined) {
-      if (live.fingerprint !== fingerprint) return conflict(key);
       const record = live.record ?? this.findRecord(live.seq);
       assert(record !== undefined, 'a live idempotency key names a durable record');
+      if (fingerprintOf(record, this.idOf) !== fingerprint) return conflict(key);
       return resultOf(record, this.idOf, true);
     }
     const answer = execute();

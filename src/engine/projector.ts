@@ -7,7 +7,7 @@ import type { LogRecord } from '../domain/log-record.js';
 import type { AccountRegistry } from './account-registry.js';
 import type { DurableLedger } from './durable-ledger.js';
 import type { IdempotencyIndex } from './idempotency-index.js';
-import { fingerprintOf, scopedKeyOf, type IdOf } from './record-views.js';
+import { scopedKeyOf, type IdOf } from './record-views.js';
 import type { WriteBehindMap } from './write-behind-map.js';
 
 export interface Derived {
@@ -35,7 +35,7 @@ export class Projector {
     this.#applyEffect(record);
     ledger.watermark = record.seq;
     const scoped = scopedKeyOf(record, this.#idOf);
-    if (scoped !== undefined) this.#d.idempotency.remember(scoped, fingerprintOf(record, this.#idOf), record);
+    if (scoped !== undefined) this.#d.idempotency.remember(scoped, record);
   }
 
   #applyEffect(r: LogRecord): void {

@@ -43,29 +43,28 @@ export function fingerprintOf(record: LogRecord, idOf: IdOf): string {
   }
 }
 
-/** The result a keyed operation returned; `replayed` says whether this answer is a replay. */
+/**
+ * The result a keyed operation returned; `replayed` says whether this answer is a replay. Each kind
+ * is one object literal (no spreads): this runs once per operation.
+ */
 export function resultOf(record: LogRecord, idOf: IdOf, replayed: boolean): Record<string, unknown> {
-  const base = { ok: true, createdAt: record.at, replayed };
   const id = operationId(record.kind, record.seq);
+  const { amount, at: createdAt } = record;
   switch (record.kind) {
     case 'mint':
-      return { ...base, mintId: id, account: idOf(record.slot), amount: record.amount, chain: record.chain };
+      return { ok: true, createdAt, replayed, mintId: id, account: idOf(record.slot), amount, chain: record.chain };
     case 'burn':
-      return { ...base, burnId: id, account: idOf(record.slot), amount: record.amount, chain: record.chain };
+      return { ok: true, createdAt, replayed, burnId: id, account: idOf(record.slot), amount, chain: record.chain };
     case 'transfer':
-      return { ...base, transferId: id, from: idOf(record.slot), to: idOf(record.slot2), amount: record.amount };
+      return { ok: true, createdAt, replayed, transferId: id, from: idOf(record.slot), to: idOf(record.slot2), amount };
     case 'pay':
-      return { ...base, transactionId: id, account: idOf(record.slot), amount: record.amount };
-    case 'refund':
-      return {
-        ...base,
-        transactionId: id,
-        originalTransactionId: operationId('pay', record.ref),
-        account: idOf(record.slot),
-        amount: record.amount,
-      };
+      return { ok: true, createdAt, replayed, transactionId: id, account: idOf(record.slot), amount };
+    case 'refund': {
+      const originalTransactionId = operationId('pay', record.ref);
+      return { ok: true, createdAt, replayed, transactionId: id, originalTransactionId, account: idOf(record.slot), amount };
+    }
     case 'deposit':
-      return { ...base, depositId: id, amount: record.amount };
+      return { ok: true, createdAt, replayed, depositId: id, amount };
     default:
       throw new Error(`shardmint internal assertion failed: no keyed result for ${record.kind}`);
   }

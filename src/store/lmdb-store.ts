@@ -19,7 +19,7 @@ const checkpointKey = 'checkpoint';
 /** Decoded log groups kept for record lookups: replays of old keys arrive in runs from one group. */
 const decodedGroupsMax = 8;
 type AccountRow = [id: string, balance: bigint, stateCode: number];
-type IdemRow = [seq: number, expiresAt: number, fingerprint: string];
+type IdemRow = [seq: number, expiresAt: number];
 
 export interface LmdbStoreOptions {
   readonly directory: string;
@@ -32,7 +32,8 @@ export class LmdbStore implements LedgerStore {
   readonly #meta: Database<CheckpointHeader, string>;
   readonly #accounts: Database<AccountRow, number>;
   readonly #idem: Database<IdemRow, string>;
-  readonly #idemExpiry: Database<string, [number, string]>;
+  /** Where the expiry sweep continues. */
+  #sweepFrom: string | undefined;
   readonly #refunded: Database<bigint, number>;
   readonly #reconciled: Database<number, number>;
   readonly #durability: Durability;
@@ -51,7 +52,6 @@ export class LmdbStore implements LedgerStore {
     this.#meta = this.#root.openDB({ name: 'meta' });
     this.#accounts = this.#root.openDB({ name: 'accounts' });
     this.#idem = this.#root.openDB({ name: 'idempotency' });
-    this.#idemExpiry = this.#root.openDB({ name: 'idempotency-expiry' });
     this.#refunded = this.#root.openDB({ name: 'refunded' });
     this.#reconciled = this.#root.openDB({ name: 'reconciled' });
     this.#lastSeq = this.#readLastSeq();
@@ -140,7 +140,7 @@ export class LmdbStore implements LedgerStore {
 
   getIdempotency(scopedKey: string): IdempotencyEntry | undefined {
     const row = this.#idem.get(scopedKey);
-    return row === undefined ? undefined : { seq: row[0], expiresAt: row[1], fingerprint: row[2] };
+    return row === undefined ? undefined : { seq: row[0], expiresAt: row[1] };
   }
 
   getRefunded(paymentSeq: number): bigint | undefined {
@@ -152,10 +152,23 @@ export class LmdbStore implements LedgerStore {
     return this.#reconciled.get(mintSeq);
   }
 
-  expiredKeys(nowMs: number, limit: number): readonly string[] {
-    const keys: string[] = [];
-    for (const key of this.#idemExpiry.getKeys({ end: [nowMs], limit })) keys.push(key[1]);
-    return keys;
+  expiredKeys(nowMs: number, scanMax: number): readonly string[] {
+    const expired: string[] = [];
+    let scanned = 0;
+    let last: string | undefined;
+    const range = this.#sweepFrom === undefined ? { limit: scanMax } : { start: this.#sweepFrom, limit: scanMax };
+    for (const { key, value } of this.#idem.getRange(range)) {
+      scanned++;
+      last = key;
+      if (value[1] <= nowMs) expired.push(key);
+    }
+    // Wrap round once the end is reached; the next call starts after the last key seen.
+    this.#sweepFrom = scanned < scanMax || last === undefined ? undefined : `${last}\0`;
+    return expired;
+  }
+
+  *idempotencyKeys(): Iterable<string> {
+    for (const key of this.#idem.getKeys()) yield key;
   }
 
   async close(): Promise<void> {
@@ -164,14 +177,8 @@ export class LmdbStore implements LedgerStore {
   }
 
   #writeIdempotency(scopedKey: string, entry: IdempotencyEntry | null): void {
-    const previous = this.#idem.get(scopedKey);
-    if (previous !== undefined) void this.#idemExpiry.remove([previous[1], scopedKey]);
-    if (entry === null) {
-      void this.#idem.remove(scopedKey);
-      return;
-    }
-    void this.#idem.put(scopedKey, [entry.seq, entry.expiresAt, entry.fingerprint]);
-    void this.#idemExpiry.put([entry.expiresAt, scopedKey], '');
+    if (entry === null) void this.#idem.remove(scopedKey);
+    else void this.#idem.put(scopedKey, [entry.seq, entry.expiresAt]);
   }
 
   #groupKeyAtOrBefore(seq: number): number | undefined {

@@ -1,29 +1,76 @@
-// Log-group encoding with msgpackr: a group is an array of fixed-position record arrays.
-import { Packr } from 'msgpackr';
+// Log-group encoding, by hand (the ordered log is on the commit path of every operation):
+//   u32 count, then per record: f64 seq, u8 kind, i32 slot, i32 slot2, i64 amount, f64 ref, f64 at,
+//   then three length-prefixed UTF-8 strings: chain (u8), key (u16), id (u8).
+// Fixed little-endian layout, no per-record allocation when encoding.
+import { assert } from '../domain/errors.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode, opKindOfCode } from '../domain/op-kind.js';
 
-const packr = new Packr({ useRecords: false, int64AsType: 'bigint' });
-
-type Row = [number, number, number, number, bigint, string, string, number, number, string];
+const fixedBytes = 8 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 2 + 1;
 
 export function encodeGroup(records: readonly LogRecord[]): Buffer {
-  const rows: Row[] = new Array<Row>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as LogRecord;
-    rows[i] = [r.seq, opKindCode(r.kind), r.slot, r.slot2, r.amount, r.chain, r.key, r.ref, r.at, r.id];
+  let bound = 4;
+  for (const r of records) bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
+  const buf = Buffer.allocUnsafe(bound);
+  buf.writeUInt32LE(records.length, 0);
+  let at = 4;
+  for (const r of records) {
+    buf.writeDoubleLE(r.seq, at);
+    buf.writeUInt8(opKindCode(r.kind), at + 8);
+    buf.writeInt32LE(r.slot, at + 9);
+    buf.writeInt32LE(r.slot2, at + 13);
+    buf.writeBigInt64LE(r.amount, at + 17);
+    buf.writeDoubleLE(r.ref, at + 25);
+    buf.writeDoubleLE(r.at, at + 33);
+    at = writeString(buf, r.chain, at + 41, 1);
+    at = writeString(buf, r.key, at, 2);
+    at = writeString(buf, r.id, at, 1);
   }
-  return packr.pack(rows);
+  return buf.subarray(0, at);
+}
+
+function writeString(buf: Buffer, text: string, at: number, lengthBytes: 1 | 2): number {
+  const written = text.length === 0 ? 0 : buf.write(text, at + lengthBytes, 'utf8');
+  assert(written < 2 ** (8 * lengthBytes), 'a log string fits its length prefix');
+  if (lengthBytes === 1) buf.writeUInt8(written, at);
+  else buf.writeUInt16LE(written, at);
+  return at + lengthBytes + written;
 }
 
 export function decodeGroup(bytes: Uint8Array): LogRecord[] {
-  const rows = packr.unpack(bytes) as Row[];
-  if (!Array.isArray(rows)) throw new Error('shardmint: corrupt log group (not an array)');
-  return rows.map(decodeRow);
+  try {
+    return decodeRecords(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (error) {
+    if (error instanceof RangeError) throw new Error('shardmint: corrupt log group (truncated)', { cause: error });
+    throw error;
+  }
 }
 
-function decodeRow(row: Row): LogRecord {
-  if (!Array.isArray(row) || row.length !== 10) throw new Error('shardmint: corrupt log record');
-  const [seq, kind, slot, slot2, amount, chain, key, ref, at, id] = row;
-  return makeRecord({ seq, kind: opKindOfCode(kind), slot, slot2, amount: BigInt(amount), chain, key, ref, at, id });
+function decodeRecords(buf: Buffer): LogRecord[] {
+  if (buf.length < 4) throw new Error('shardmint: corrupt log group (too short)');
+  const count = buf.readUInt32LE(0);
+  const records = new Array<LogRecord>(count);
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    if (at + fixedBytes > buf.length) throw new Error('shardmint: corrupt log group (truncated record)');
+    const seq = buf.readDoubleLE(at);
+    const kind = opKindOfCode(buf.readUInt8(at + 8));
+    const slot = buf.readInt32LE(at + 9);
+    const slot2 = buf.readInt32LE(at + 13);
+    const amount = buf.readBigInt64LE(at + 17);
+    const ref = buf.readDoubleLE(at + 25);
+    const time = buf.readDoubleLE(at + 33);
+    const chainLength = buf.readUInt8(at + 41);
+    const chain = buf.toString('utf8', at + 42, at + 42 + chainLength);
+    at += 42 + chainLength;
+    const keyLength = buf.readUInt16LE(at);
+    const key = buf.toString('utf8', at + 2, at + 2 + keyLength);
+    at += 2 + keyLength;
+    const idLength = buf.readUInt8(at);
+    const id = buf.toString('utf8', at + 1, at + 1 + idLength);
+    at += 1 + idLength;
+    records[i] = makeRecord({ seq, kind, slot, slot2, amount, chain, key, ref, at: time, id });
+  }
+  if (at !== buf.length) throw new Error('shardmint: corrupt log group (trailing bytes)');
+  return records;
 }

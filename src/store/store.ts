@@ -23,10 +23,11 @@ export interface CheckpointHeader {
   readonly writtenAt: number;
 }
 
+/** A written idempotency key: the log record it names, and when it expires. The fingerprint is
+ * derived from that record when needed, so it is not stored twice. */
 export interface IdempotencyEntry {
   readonly seq: number;
   readonly expiresAt: number;
-  readonly fingerprint: string;
 }
 
 /** What changed since the previous checkpoint, written in one atomic transaction. */
@@ -56,8 +57,13 @@ export interface LedgerStore {
   getIdempotency(scopedKey: string): IdempotencyEntry | undefined;
   getRefunded(paymentSeq: number): bigint | undefined;
   getReconciled(mintSeq: number): number | undefined;
-  /** Keys whose entries expired before nowMs, oldest first, at most `limit`. */
-  expiredKeys(nowMs: number, limit: number): readonly string[];
+  /**
+   * A bounded sweep for expired keys: examines at most `scanMax` entries, continuing where the
+   * previous call stopped (wrapping round), and returns those that expired before nowMs.
+   */
+  expiredKeys(nowMs: number, scanMax: number): readonly string[];
+  /** Every written idempotency key (to seed the engine's filter at open). */
+  idempotencyKeys(): Iterable<string>;
 
   close(): Promise<void>;
 }
