@@ -265,7 +265,7 @@ export class EngineCore {
     }
     const live = this.derived.idempotency.lookup(scoped, Date.now());
     if (live !== undefined) {
-      const record = live.record ?? this.findRecord(live.seq);
+      const record = this.findRecord(live.seq);
       assert(record !== undefined, 'a live idempotency key names a durable record');
       if (fingerprintOf(record, this.idOf) !== fingerprint) return conflict(key);
       return resultOf(record, this.idOf, true);

@@ -7,18 +7,16 @@ import type { IdempotencyEntry, LedgerStore } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
 import { WriteBehindMap } from './write-behind-map.js';
 
+/** A live key names the log record whose result it replays (read from the log when needed:
+ * keeping records in memory for every live key would hold the heap hostage to the TTL). */
 export interface LiveKey {
   readonly seq: number;
-  /** Present when the record is still in memory; otherwise read from the log. */
-  readonly record: LogRecord | undefined;
 }
 
-interface HeldKey extends IdempotencyEntry {
-  readonly record?: LogRecord;
-}
+type HeldKey = IdempotencyEntry;
 
 const purgeScanMax = 100_000;
-const diskSweepMax = 50_000;
+const diskSweepMax = 5_000;
 
 export class IdempotencyIndex {
   readonly #map: WriteBehindMap<string, HeldKey | null>;
@@ -37,11 +35,11 @@ export class IdempotencyIndex {
   lookup(scopedKey: string, nowMs: number): LiveKey | undefined {
     const held = this.#map.get(scopedKey);
     if (held === undefined || held === null || held.expiresAt <= nowMs) return undefined;
-    return { seq: held.seq, record: held.record };
+    return held;
   }
 
   remember(scopedKey: string, record: LogRecord): void {
-    this.#map.set(scopedKey, { seq: record.seq, expiresAt: record.at + this.#ttlMs, record });
+    this.#map.set(scopedKey, { seq: record.seq, expiresAt: record.at + this.#ttlMs });
   }
 
   /** Frees a key whose operation was rolled back, so the same key can execute again. */
@@ -60,7 +58,7 @@ export class IdempotencyIndex {
     for (const key of this.#store.expiredKeys(nowMs, diskSweepMax)) changes.push([key, null]);
     for (const [key, held] of this.#map.takeDirty()) {
       if (held !== null) this.#onDisk.add(key);
-      changes.push([key, held === null ? null : { seq: held.seq, expiresAt: held.expiresAt }]);
+      changes.push([key, held]);
     }
     return changes;
   }
