@@ -499,6 +499,11 @@ export class EngineCore {
     });
   }
 
+  /** Sequence numbers taken but not yet durable. */
+  get watermarkLag(): number {
+    return Number(this.#counters.read(globalSlot.sequence)) - this.derived.ledger.watermark;
+  }
+
   get commitStats(): { groups: number; records: number } {
     return { ...this.#pipeline.stats };
   }

@@ -53,9 +53,14 @@ export interface MetricsSnapshot {
   readonly deadlockCycles: number;
 }
 
+/** Latency bucket bounds for the Prometheus histogram, in seconds. */
+export const latencyBoundsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
+
 export class EngineMetrics {
   readonly #counts = new Map<string, Map<string, number>>();
   readonly #latency: RecordableHistogram = createHistogram();
+  readonly #latencyBuckets = new Array<number>(latencyBoundsSeconds.length + 1).fill(0);
+  #latencySumSeconds = 0;
   checkpoints = 0;
 
   count(kind: string, outcome: string): void {
@@ -68,7 +73,16 @@ export class EngineMetrics {
   }
 
   recordLatency(startedMs: number): void {
-    this.#latency.record(Math.max(1, Math.round((performance.now() - startedMs) * 1000)));
+    const seconds = (performance.now() - startedMs) / 1000;
+    this.#latency.record(Math.max(1, Math.round(seconds * 1e6)));
+    let bucket = 0;
+    while (bucket < latencyBoundsSeconds.length && seconds > (latencyBoundsSeconds[bucket] ?? 0)) bucket++;
+    this.#latencyBuckets[bucket] = (this.#latencyBuckets[bucket] ?? 0) + 1;
+    this.#latencySumSeconds += seconds;
+  }
+
+  latencyBuckets(): { boundsSeconds: readonly number[]; counts: readonly number[]; sumSeconds: number } {
+    return { boundsSeconds: latencyBoundsSeconds, counts: [...this.#latencyBuckets], sumSeconds: this.#latencySumSeconds };
   }
 
   operations(): Record<string, Record<string, number>> {

@@ -37,9 +37,15 @@ import {
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome } from './engine-core.js';
 import type { LockSnapshot, MetricsSnapshot } from './metrics.js';
+import { PrometheusExporter } from './prometheus.js';
+import { prometheusContentType } from 'prom-client';
 import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
 import { resolveOptions, type MintEngineOptions } from './options.js';
 import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
+
+function lockWaitCounts(m: LockMetrics): { boundsSeconds: number[]; counts: number[]; sumSeconds: number } {
+  return { boundsSeconds: waitBucketsUs.map((us) => us / 1e6), counts: m.waitBuckets, sumSeconds: m.waitTotalUs / 1e6 };
+}
 
 function lockSnapshot(m: LockMetrics): LockSnapshot {
   const waitHistogram: Record<string, number> = {};
@@ -117,6 +123,7 @@ export class MintEngine {
   readonly #refundsInFlight = new Map<number, bigint>();
   /** Mint seq -> the reconciliation running for it. */
   readonly #reconciling = new Map<number, Promise<Answer>>();
+  #prometheus: PrometheusExporter | undefined;
 
   private constructor(core: EngineCore) {
     this.#core = core;
@@ -373,6 +380,27 @@ export class MintEngine {
       recoveries: { ...this.#core.recoveries },
       deadlockCycles: this.#core.deadlockCycles,
     };
+  }
+
+  /**
+   * The metrics in the Prometheus text exposition format (prom-client): operations by kind and
+   * outcome, replays, rate-limit refusals, lock acquisitions / contention / timeouts, worker deaths,
+   * durable sequence and watermark lag, queue depth, and histograms of operation latency and lock
+   * waits. Serve it from your HTTP endpoint with content type `prometheusContentType`.
+   */
+  prometheusMetrics(): Promise<string> {
+    this.#prometheus ??= new PrometheusExporter({
+      snapshot: () => this.metrics(),
+      latency: () => this.#core.metrics.latencyBuckets(),
+      lockWaits: () => lockWaitCounts(this.#core.lockMetrics()),
+      watermarkLag: () => this.#core.watermarkLag,
+    });
+    return this.#prometheus.text();
+  }
+
+  /** The content type of `prometheusMetrics()` output. */
+  get prometheusContentType(): string {
+    return prometheusContentType;
   }
 
   /**
