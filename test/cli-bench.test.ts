@@ -1,0 +1,43 @@
+// Goal: `shardmint bench` produces a complete report and verifies its own result (no speed
+// threshold: this machine is shared); method: a 3 s run through the CLI with --json, with a mixed
+// workload that includes duplicates, transfers, burns, payments and refunds.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirectory } from './fixtures/engine.js';
+
+const main = new URL('../dist/cli/main.js', import.meta.url).pathname;
+let remove: () => void = () => undefined;
+afterEach(() => remove());
+
+describe('shardmint bench', () => {
+  it('reports every figure and verifies the run', { timeout: 120_000 }, () => {
+    const dir = tempDirectory('shardmint-bench-test-');
+    remove = dir.remove;
+    const json = join(dir.path, 'report.json');
+    const args = ['bench', '--seconds', '3', '--accounts', '5000', '--mix', 'mint:60,transfer:20,burn:5,pay:10,refund:5', '--duplicates', '0.1', '--skew', '0.8', '--concurrency', '512', '--json', json];
+    const run = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 110_000 });
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.status).toBe(0);
+    for (const label of ['throughput', 'latency', 'cpu', 'memory', 'group commit', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
+      expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
+    }
+    expect(run.stdout).toMatch(/^verified\s+yes$/m);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(report).sort()).toEqual(
+      ['cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mintsPerSecond', 'operationsPerSecond', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingOperationsPerSecond', 'verified'].sort(),
+    );
+    expect(Object.keys(report['latencyMs'] as object).sort()).toEqual(['max', 'p50', 'p95', 'p99']);
+    expect(report['verified']).toBe(true);
+    for (const key of ['operationsPerSecond', 'mintsPerSecond', 'cpuMicrosPerOperation', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingOperationsPerSecond', 'efficiency']) {
+      expect(report[key], key).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses a bad mix with a clear message', () => {
+    const run = spawnSync(process.execPath, [main, 'bench', '--mix', 'mint:80,teleport:20'], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/teleport/);
+  });
+});
