@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeRecord } from '../dist/domain/log-record.js';
 import { opKinds } from '../dist/domain/op-kind.js';
-import { decodeGroup, encodeGroup } from '../dist/store/log-codec.js';
+import { decodeGroup, decodeRecordAt, encodeGroup } from '../dist/store/log-codec.js';
 
 const record = fc.record({
   seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
@@ -25,7 +25,10 @@ describe('log codec', () => {
     fc.assert(
       fc.property(fc.array(record, { maxLength: 50 }), (fields) => {
         const group = fields.map((f) => makeRecord(f));
-        expect(decodeGroup(encodeGroup(group))).toEqual(group);
+        const bytes = encodeGroup(group);
+        expect(decodeGroup(bytes)).toEqual(group);
+        group.forEach((record, i) => expect(decodeRecordAt(bytes, i)).toEqual(record));
+        expect(decodeRecordAt(bytes, group.length)).toBeUndefined();
       }),
       { numRuns: 300 },
     );

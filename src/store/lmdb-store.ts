@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
-import { decodeGroup, encodeGroup } from './log-codec.js';
+import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
 import type {
   AccountSnapshot,
   CheckpointDelta,
@@ -16,8 +16,7 @@ import type {
 } from './store.js';
 
 const checkpointKey = 'checkpoint';
-/** Decoded log groups kept for record lookups: replays of old keys arrive in runs from one group. */
-const decodedGroupsMax = 8;
+
 type AccountRow = [id: string, balance: bigint, stateCode: number];
 type IdemRow = [seq: number, expiresAt: number];
 
@@ -39,8 +38,6 @@ export class LmdbStore implements LedgerStore {
   readonly #durability: Durability;
   /** Groups handed to LMDB but not yet committed (durability 'none' answers before the commit). */
   readonly #uncommitted = new Map<number, readonly LogRecord[]>();
-  /** Recently decoded groups by first seq, oldest first (insertion order). */
-  readonly #decoded = new Map<number, readonly LogRecord[]>();
   /** A write that failed after durability 'none' had already answered; the next append throws it. */
   #asyncFailure: unknown = undefined;
   #lastSeq: number;
@@ -98,23 +95,12 @@ export class LmdbStore implements LedgerStore {
     }
     const key = this.#groupKeyAtOrBefore(seq);
     if (key === undefined) return undefined;
-    const records = this.#decodedGroup(key);
-    if (records === undefined) return undefined;
-    const record = records[seq - key];
+    const bytes = this.#log.get(key);
+    if (bytes === undefined) return undefined;
+    const record = decodeRecordAt(bytes, seq - key);
     if (record === undefined) return undefined;
     assert(record.seq === seq, 'log groups are contiguous');
     return record;
-  }
-
-  #decodedGroup(key: number): readonly LogRecord[] | undefined {
-    const cached = this.#decoded.get(key);
-    if (cached !== undefined) return cached;
-    const bytes = this.#log.get(key);
-    if (bytes === undefined) return undefined;
-    const records = decodeGroup(bytes);
-    if (this.#decoded.size >= decodedGroupsMax) this.#decoded.delete(this.#decoded.keys().next().value as number);
-    this.#decoded.set(key, records);
-    return records;
   }
 
   async writeCheckpoint(delta: CheckpointDelta): Promise<void> {

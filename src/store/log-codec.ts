@@ -1,7 +1,8 @@
 // Log-group encoding, by hand (the ordered log is on the commit path of every operation):
-//   u32 count, then per record: f64 seq, u8 kind, i32 slot, i32 slot2, i64 amount, f64 ref, f64 at,
-//   then three length-prefixed UTF-8 strings: chain (u8), key (u16), id (u8).
-// Fixed little-endian layout, no per-record allocation when encoding.
+//   u32 count, u32 offset of each record, then per record: f64 seq, u8 kind, i32 slot, i32 slot2,
+//   i64 amount, f64 ref, f64 at, then three length-prefixed UTF-8 strings: chain (u8), key (u16),
+//   id (u8). Fixed little-endian layout, no per-record allocation when encoding; the offsets let one
+//   record be read without decoding its whole group (replays of old keys).
 import { assert } from '../domain/errors.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode, opKindOfCode } from '../domain/op-kind.js';
@@ -9,12 +10,14 @@ import { opKindCode, opKindOfCode } from '../domain/op-kind.js';
 const fixedBytes = 8 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 2 + 1;
 
 export function encodeGroup(records: readonly LogRecord[]): Buffer {
-  let bound = 4;
+  let bound = 4 + 4 * records.length;
   for (const r of records) bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
   const buf = Buffer.allocUnsafe(bound);
   buf.writeUInt32LE(records.length, 0);
-  let at = 4;
-  for (const r of records) {
+  let at = 4 + 4 * records.length;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as LogRecord;
+    buf.writeUInt32LE(at, 4 + 4 * i);
     buf.writeDoubleLE(r.seq, at);
     buf.writeUInt8(opKindCode(r.kind), at + 8);
     buf.writeInt32LE(r.slot, at + 9);
@@ -38,20 +41,54 @@ function writeString(buf: Buffer, text: string, at: number, lengthBytes: 1 | 2):
 }
 
 export function decodeGroup(bytes: Uint8Array): LogRecord[] {
+  return guarded(() => {
+    const buf = asBuffer(bytes);
+    const count = countOf(buf);
+    const records = new Array<LogRecord>(count);
+    let at = 4 + 4 * count;
+    for (let i = 0; i < count; i++) {
+      if (buf.readUInt32LE(4 + 4 * i) !== at) throw new Error('shardmint: corrupt log group (bad offset)');
+      const [record, next] = decodeRecord(buf, at);
+      records[i] = record;
+      at = next;
+    }
+    if (at !== buf.length) throw new Error('shardmint: corrupt log group (trailing bytes)');
+    return records;
+  });
+}
+
+/** The index-th record of an encoded group, without decoding the others. */
+export function decodeRecordAt(bytes: Uint8Array, index: number): LogRecord | undefined {
+  return guarded(() => {
+    const buf = asBuffer(bytes);
+    if (index < 0 || index >= countOf(buf)) return undefined;
+    return decodeRecord(buf, buf.readUInt32LE(4 + 4 * index))[0];
+  });
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function countOf(buf: Buffer): number {
+  if (buf.length < 4) throw new Error('shardmint: corrupt log group (too short)');
+  const count = buf.readUInt32LE(0);
+  if (4 + 4 * count > buf.length) throw new Error('shardmint: corrupt log group (bad count)');
+  return count;
+}
+
+function guarded<T>(decode: () => T): T {
   try {
-    return decodeRecords(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return decode();
   } catch (error) {
     if (error instanceof RangeError) throw new Error('shardmint: corrupt log group (truncated)', { cause: error });
     throw error;
   }
 }
 
-function decodeRecords(buf: Buffer): LogRecord[] {
-  if (buf.length < 4) throw new Error('shardmint: corrupt log group (too short)');
-  const count = buf.readUInt32LE(0);
-  const records = new Array<LogRecord>(count);
-  let at = 4;
-  for (let i = 0; i < count; i++) {
+function decodeRecord(buf: Buffer, start: number): [LogRecord, number] {
+  let at = start;
+  {
     if (at + fixedBytes > buf.length) throw new Error('shardmint: corrupt log group (truncated record)');
     const seq = buf.readDoubleLE(at);
     const kind = opKindOfCode(buf.readUInt8(at + 8));
@@ -69,8 +106,6 @@ function decodeRecords(buf: Buffer): LogRecord[] {
     const idLength = buf.readUInt8(at);
     const id = buf.toString('utf8', at + 1, at + 1 + idLength);
     at += 1 + idLength;
-    records[i] = makeRecord({ seq, kind, slot, slot2, amount, chain, key, ref, at: time, id });
+    return [makeRecord({ seq, kind, slot, slot2, amount, chain, key, ref, at: time, id }), at];
   }
-  if (at !== buf.length) throw new Error('shardmint: corrupt log group (trailing bytes)');
-  return records;
 }
