@@ -18,9 +18,11 @@ function failingStore(inner: LmdbStore): LedgerStore & { failAppends: boolean } 
     if (store.failAppends) throw Object.assign(new Error('simulated EIO: write failed'), { code: 'EIO' });
     return inner.appendGroup(records);
   };
-  for (const method of ['lastSequence', 'readAfter', 'readBackward', 'findRecord', 'writeCheckpoint', 'loadCheckpoint',
-    'readAccounts', 'getIdempotency', 'getRefunded', 'getReconciled', 'expiredKeys', 'close'] as const) {
-    (store as unknown as Record<string, unknown>)[method] = (inner[method] as (...a: unknown[]) => unknown).bind(inner);
+  // Every other method of the real store, bound to it (its private fields live on `inner`).
+  for (const method of Object.getOwnPropertyNames(LmdbStore.prototype)) {
+    if (method === 'constructor' || method === 'appendGroup') continue;
+    const value = (inner as unknown as Record<string, unknown>)[method];
+    if (typeof value === 'function') (store as unknown as Record<string, unknown>)[method] = value.bind(inner);
   }
   return store;
 }

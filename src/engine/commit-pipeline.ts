@@ -8,14 +8,11 @@ import { groupRecordsMax } from '../domain/limits.js';
 import type { LogRecord } from '../domain/log-record.js';
 import type { LedgerStore } from '../store/store.js';
 
+/** A record waiting to be durable, with whoever waits for it. */
 export interface Durable {
-  resolve(record: LogRecord): void;
-  reject(error: unknown): void;
-}
-
-interface Held {
   readonly record: LogRecord;
-  readonly waiter: Durable;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 export interface PipelineHooks {
@@ -29,10 +26,10 @@ export interface PipelineHooks {
 export class CommitPipeline {
   readonly #store: LedgerStore;
   readonly #hooks: PipelineHooks;
-  readonly #held = new Map<number, Held>();
+  readonly #held = new Map<number, Durable>();
   #next: number;
   #writing = false;
-  #writingGroup: Held[] = [];
+  #writingGroup: Durable[] = [];
   #failure: unknown = undefined;
   /** Durable groups and records since open (the group-commit ratio). */
   readonly stats = { groups: 0, records: 0 };
@@ -45,11 +42,12 @@ export class CommitPipeline {
   }
 
   /** Queues an applied record; its waiter is answered once it is durable. */
-  submit(record: LogRecord, waiter: Durable): void {
-    if (this.#failure !== undefined) return waiter.reject(this.#failure);
-    assert(record.seq >= this.#next && !this.#held.has(record.seq), `sequence ${record.seq} is new`);
-    this.#held.set(record.seq, { record, waiter });
-    if (!this.#writing && record.seq === this.#next) void this.#pump();
+  submit(entry: Durable): void {
+    if (this.#failure !== undefined) return entry.reject(this.#failure);
+    const seq = entry.record.seq;
+    assert(seq >= this.#next && !this.#held.has(seq), `sequence ${seq} is new`);
+    this.#held.set(seq, entry);
+    if (!this.#writing && seq === this.#next) void this.#pump();
   }
 
   get pendingRecords(): number {
@@ -58,8 +56,8 @@ export class CommitPipeline {
 
   /** Visits every submitted record not yet applied to the derived state (held or being written). */
   forEachUnapplied(visit: (record: LogRecord) => void): void {
-    for (const { record } of this.#writingGroup) visit(record);
-    for (const { record } of this.#held.values()) visit(record);
+    for (const entry of this.#writingGroup) visit(entry.record);
+    for (const entry of this.#held.values()) visit(entry.record);
   }
 
   /** Sequence numbers up to `last` that were never submitted (taken by a thread that died). */
@@ -78,8 +76,8 @@ export class CommitPipeline {
   /** Rejects every held record and refuses new ones. */
   failAll(error: unknown): void {
     this.#failure ??= error;
-    for (const { waiter } of this.#held.values()) waiter.reject(error);
-    for (const { waiter } of this.#writingGroup) waiter.reject(error);
+    for (const entry of this.#held.values()) entry.reject(error);
+    for (const entry of this.#writingGroup) entry.reject(error);
     this.#held.clear();
     this.#writingGroup = [];
     this.#notifyIdle();
@@ -90,13 +88,13 @@ export class CommitPipeline {
     try {
       for (let group = this.#takeGroup(); group.length > 0; group = this.#takeGroup()) {
         this.#writingGroup = group;
-        await this.#store.appendGroup(group.map((h) => h.record));
+        await this.#store.appendGroup(group.map((entry) => entry.record));
         if (this.#failure !== undefined) return;
-        for (const { record } of group) this.#hooks.applyDurable(record);
+        for (const entry of group) this.#hooks.applyDurable(entry.record);
         this.#writingGroup = [];
         this.stats.groups++;
         this.stats.records += group.length;
-        for (const { record, waiter } of group) waiter.resolve(record);
+        for (const entry of group) entry.resolve();
         this.#hooks.afterGroup(group.length);
       }
     } catch (error) {
@@ -107,8 +105,8 @@ export class CommitPipeline {
     }
   }
 
-  #takeGroup(): Held[] {
-    const group: Held[] = [];
+  #takeGroup(): Durable[] {
+    const group: Durable[] = [];
     while (group.length < groupRecordsMax) {
       const held = this.#held.get(this.#next);
       if (held === undefined) break;

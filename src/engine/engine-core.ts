@@ -15,8 +15,8 @@ import {
 import { reservesScope, scopedKey } from '../domain/fingerprint.js';
 import { amountMax } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
-import { opKindCode, type OpKind } from '../domain/op-kind.js';
-import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal, type RefusalCode } from '../domain/outcomes.js';
+import { opKindCode } from '../domain/op-kind.js';
+import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal } from '../domain/outcomes.js';
 import { Counters } from '../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
 import { DeadlockDetector } from '../shm/deadlock-detector.js';
@@ -35,27 +35,15 @@ import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
-import { ShardRouter, type WorkOp } from './shard-router.js';
+import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
+import { ShardRouter } from './shard-router.js';
 import { repairBatch } from './worker-recovery.js';
 import { WriteBehindMap } from './write-behind-map.js';
 import type { WorkerInit } from './worker/worker-data.js';
 
 export type Answer = Record<string, unknown> | Refusal;
 
-/** The parameters of one operation executed by a worker. */
-export interface WorkSpec {
-  readonly kind: OpKind;
-  readonly slot: number;
-  readonly slot2?: number;
-  readonly chain?: string;
-  readonly amount?: bigint;
-  readonly key?: string;
-  readonly ref?: number;
-  /** setState: the new state code. */
-  readonly arg?: number;
-}
-
-export type WorkOutcome = { readonly applied: LogRecord } | { readonly refused: RefusalCode; readonly retryAfterMs: number };
+export type { WorkOutcome, WorkSpec } from './pending-op.js';
 
 const memoryKeysMax = 1_000_000;
 const memoryIndexEntriesMax = 200_000;
@@ -72,7 +60,7 @@ export type StoreFactory = (options: ResolvedOptions) => LedgerStore;
 export const lmdbStoreFactory: StoreFactory = (options) =>
   new LmdbStore({ directory: options.path, durability: options.durability });
 
-export class EngineCore {
+export class EngineCore implements Settler {
   readonly options: ResolvedOptions;
   readonly derived: Derived;
   readonly metrics = new EngineMetrics();
@@ -237,7 +225,7 @@ export class EngineCore {
     const last = Number(this.#counters.read(globalSlot.sequence));
     for (const seq of this.#pipeline.missingUpTo(last)) {
       this.recoveries.voidedSequences++;
-      this.#pipeline.submit(makeRecord({ seq, kind: 'void', at: Date.now() }), { resolve: () => undefined, reject: () => undefined });
+      this.#pipeline.submit({ record: makeRecord({ seq, kind: 'void', at: Date.now() }), resolve: () => undefined, reject: () => undefined });
     }
     this.#router.resume();
   }
@@ -281,45 +269,34 @@ export class EngineCore {
 
   // ---- execution --------------------------------------------------------------------------------
 
-  /** Sends one operation to its shard's worker; resolves once it is durable or refused. */
+  /** Sends one operation to its shard's worker; resolves with its durable record, or its refusal. */
   work(spec: WorkSpec): Promise<WorkOutcome> {
     return new Promise<WorkOutcome>((resolve, reject) => {
-      const op: WorkOp = {
-        kind: opKindCode(spec.kind),
-        slot: spec.slot,
-        slot2: spec.slot2 ?? -1,
-        chain: spec.chain === undefined ? -1 : (this.#chainIndex.get(spec.chain) ?? -1),
-        amount: spec.amount ?? 0n,
-        arg: spec.arg ?? -1,
-        done: (batch, row) => this.#settle(spec, batch, row, resolve, reject),
-        fail: reject,
-      };
-      this.#router.submit(op);
+      const chain = spec.chain === undefined ? -1 : (this.#chainIndex.get(spec.chain) ?? -1);
+      this.#router.submit(new PendingOp(spec, opKindCode(spec.kind), chain, this, resolve, reject));
     });
   }
 
-  #settle(
-    spec: WorkSpec,
-    batch: Batch,
-    row: number,
-    resolve: (outcome: WorkOutcome) => void,
-    reject: (error: unknown) => void,
-  ): void {
+  /** Settler: a worker executed `op` in `row` of `batch`. */
+  settle(op: PendingOp, batch: Batch, row: number): void {
     const code = batch.code[row] ?? -1;
-    if (code === wireLockTimeout) return reject(new LockTimeoutError(this.options.lockTimeoutMs));
-    if (code !== wireOk) return resolve({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
-    const record = makeRecord({
+    if (code === wireLockTimeout) return op.reject(new LockTimeoutError(this.options.lockTimeoutMs));
+    if (code !== wireOk) return op.refused({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
+    const spec = op.spec;
+    const setState = spec.kind === 'setState';
+    op.applied({
       seq: batch.seq[row] ?? 0,
       kind: spec.kind,
       slot: spec.slot,
-      slot2: spec.kind === 'setState' ? (batch.aux[row] ?? -1) : (spec.slot2 ?? -1),
+      slot2: setState ? (batch.aux[row] ?? -1) : (spec.slot2 ?? -1),
       amount: spec.amount ?? 0n,
       chain: spec.chain ?? '',
       key: spec.key ?? '',
-      ref: spec.kind === 'setState' ? (spec.arg ?? -1) : (spec.ref ?? -1),
+      ref: setState ? (spec.arg ?? -1) : (spec.ref ?? -1),
       at: batch.at[row] ?? 0,
+      id: '',
     });
-    this.#pipeline.submit(record, { resolve: (applied) => resolve({ applied }), reject });
+    this.#pipeline.submit(op);
   }
 
   /** Account creation runs on the main thread: a fresh slot is touched by no worker yet. */
@@ -347,7 +324,7 @@ export class EngineCore {
   }
 
   #durable(record: LogRecord): Promise<LogRecord> {
-    return new Promise((resolve, reject) => this.#pipeline.submit(record, { resolve, reject }));
+    return new Promise((resolve, reject) => this.#pipeline.submit({ record, resolve: () => resolve(record), reject }));
   }
 
   /** A durable record by sequence number, or undefined when there is none (yet). */

@@ -298,7 +298,7 @@ export class MintEngine {
       ref: mintSeq,
     });
     if ('refused' in outcome) return this.#refusal(outcome, account);
-    return reconcileResultOf(outcome.applied, this.#core.idOf);
+    return reconcileResultOf(outcome, this.#core.idOf);
   }
 
   setAccountState(id: string, state: AccountState): Promise<Outcome<StateChangeResult>> {
@@ -312,7 +312,7 @@ export class MintEngine {
         const current = accountStateFromCode(this.#core.derived.ledger.stateCode(slot));
         return refuse('INVALID_TRANSITION', `account ${account} cannot move from ${current} to ${state}`);
       }
-      return stateChangeResultOf(outcome.applied, this.#core.idOf);
+      return stateChangeResultOf(outcome, this.#core.idOf);
     }) as Promise<Outcome<StateChangeResult>>;
   }
 
@@ -434,7 +434,7 @@ export class MintEngine {
 
   #answer(outcome: WorkOutcome, accounts: string): Answer {
     if ('refused' in outcome) return this.#refusal(outcome, accounts);
-    return resultOf(outcome.applied, this.#core.idOf, false);
+    return resultOf(outcome, this.#core.idOf, false);
   }
 
   #refusal(outcome: { refused: RefusalCode; retryAfterMs: number }, accounts: string): Refusal {

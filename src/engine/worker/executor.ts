@@ -10,7 +10,7 @@ import { activeStateCode, isAllowedTransition } from '../../domain/account-state
 import { assert } from '../../domain/errors.js';
 import { amountMax } from '../../domain/limits.js';
 import { opKindCode } from '../../domain/op-kind.js';
-import { wireCodeOf, wireLockTimeout, wireOk, type RefusalCode } from '../../domain/outcomes.js';
+import { wireCodeOf, wireLockTimeout, wireOk } from '../../domain/outcomes.js';
 import { Counters } from '../../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../../shm/layout.js';
 import { AccountLocks } from '../../shm/locks.js';
