@@ -21,7 +21,9 @@ describe('package entry', () => {
     symlinkSync(repo, join(dir.path, 'node_modules', 'shardmint'), 'dir');
     writeFileSync(
       join(dir.path, 'main.mjs'),
-      `import { MintEngine, parseUsdc, formatUsdc } from 'shardmint';
+      `import { rmSync } from 'node:fs';
+       import { MintEngine, parseUsdc, formatUsdc } from 'shardmint';
+       rmSync('./data', { recursive: true, force: true });
        const engine = await MintEngine.open({ path: './data', workers: 1, maxAccounts: 8 });
        await engine.createAccount('alice');
        await engine.depositReserves({ amount: parseUsdc('100'), idempotencyKey: 'r' });
@@ -32,5 +34,13 @@ describe('package entry', () => {
     const run = spawnSync(process.execPath, ['main.mjs'], { cwd: dir.path, encoding: 'utf8', timeout: 30_000 });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('true 12.500000');
+    // V8 heap flags are common in production and must not stop the workers from starting.
+    const flagged = spawnSync(process.execPath, ['--max-old-space-size=512', '--max-semi-space-size=32', 'main.mjs'], {
+      cwd: dir.path,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(flagged.stderr).toBe('');
+    expect(flagged.stdout.trim()).toBe('true 12.500000');
   });
 });

@@ -502,12 +502,12 @@ export class EngineCore implements Settler {
 /**
  * Worker flags. Piscina loads the worker file with require() first; where Node supports require(esm),
  * that path aborts the process if the thread is terminated mid-load, so it is turned off and Piscina
- * falls back to import().
+ * falls back to import(). The parent's own flags are not passed on: explicit worker flags are
+ * validated, and V8 flags such as --max-old-space-size are refused there (they apply process-wide).
  */
 function workerExecArgv(): string[] {
-  const flag = '--no-experimental-require-module';
   const supported = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
-  return supported ? [...process.execArgv, flag] : [...process.execArgv];
+  return supported ? ['--no-experimental-require-module'] : [];
 }
 
 interface CounterTotals {
