@@ -3,7 +3,7 @@
 // Zipf skew over accounts. Seeded, so a run can be repeated exactly.
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import type { MintEngine } from '../engine/mint-engine.js';
+import type { EngineRequest } from './requests.js';
 
 type Rng = ReturnType<typeof xoroshiro128plus>;
 export const mixKinds = ['mint', 'transfer', 'burn', 'pay', 'refund'] as const;
@@ -20,11 +20,7 @@ export interface BenchShape {
   readonly chain: string;
 }
 
-export type BenchRequest =
-  | { readonly kind: 'mint' | 'burn'; readonly args: { account: string; amount: bigint; chain: string; idempotencyKey: string } }
-  | { readonly kind: 'transfer'; readonly args: { from: string; to: string; amount: bigint; idempotencyKey: string } }
-  | { readonly kind: 'pay'; readonly args: { account: string; amount: bigint; idempotencyKey: string } }
-  | { readonly kind: 'refund'; readonly args: { account: string; amount: bigint; idempotencyKey: string; originalTransactionId: string } };
+export type BenchRequest = EngineRequest;
 
 /** Parses "mint:80,transfer:15,burn:5" into weights; throws a readable error on anything else. */
 export function parseMix(text: string): Mix {
@@ -139,20 +135,5 @@ export class RequestSource {
       if (candidate !== index && candidate < accounts.length) return accounts[candidate] as string;
     }
     return accounts[(index + 1) % accounts.length] as string;
-  }
-}
-
-export function sendBench(engine: MintEngine, request: BenchRequest): Promise<object> {
-  switch (request.kind) {
-    case 'mint':
-      return engine.mint(request.args);
-    case 'burn':
-      return engine.burn(request.args);
-    case 'transfer':
-      return engine.transfer(request.args);
-    case 'pay':
-      return engine.pay(request.args);
-    case 'refund':
-      return engine.refund(request.args);
   }
 }

@@ -11,7 +11,8 @@ import { MintEngine } from '../engine/mint-engine.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
-import { RequestSource, sendBench, type BenchShape, type Mix } from './bench-workload.js';
+import { RequestSource, type BenchShape, type Mix } from './bench-workload.js';
+import { sendRequest } from './requests.js';
 import { measureStoreCeiling } from './store-ceiling.js';
 
 export interface BenchOptions {
@@ -151,7 +152,7 @@ async function runOne(engine: MintEngine, source: RequestSource, tally: RunTally
   const { request, duplicate, original } = source.next();
   const started = process.hrtime.bigint();
   try {
-    const result = (await sendBench(engine, request)) as Record<string, unknown>;
+    const result = (await sendRequest(engine, request)) as Record<string, unknown>;
     latency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
     tally.operations++;
     if (result['ok'] !== true) {

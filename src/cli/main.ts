@@ -51,17 +51,17 @@ program
     process.exitCode = passed ? 0 : 1;
   });
 
-function share(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
-  return parsed;
+/** A commander parser for numbers from `min` to `max`. */
+function numberBetween(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+    return parsed;
+  };
 }
 
-function exponent(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 5) throw new InvalidArgumentError('must be a number from 0 to 5');
-  return parsed;
-}
+const share = numberBetween(0, 1);
+const exponent = numberBetween(0, 5);
 
 function mix(value: string): Mix {
   try {

@@ -4,13 +4,12 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { MintEngine } from '../engine/mint-engine.js';
+import { sendRequest, type EngineRequest } from './requests.js';
 
 type RandomGenerator = ReturnType<typeof xoroshiro128plus>;
 
-export type StressRequest =
-  | { readonly kind: 'mint' | 'burn'; readonly args: { account: string; amount: bigint; chain: string; idempotencyKey: string } }
-  | { readonly kind: 'transfer'; readonly args: { from: string; to: string; amount: bigint; idempotencyKey: string } }
-  | { readonly kind: 'pay'; readonly args: { account: string; amount: bigint; idempotencyKey: string } };
+/** Stress sends no refunds: its audit recomputes balances from mints, burns, transfers and payments. */
+export type StressRequest = Exclude<EngineRequest, { readonly kind: 'refund' }>;
 
 export interface Acknowledged {
   readonly request: StressRequest;
@@ -36,16 +35,7 @@ export interface WorkloadShape {
 }
 
 export function send(engine: MintEngine, request: StressRequest): Promise<object> {
-  switch (request.kind) {
-    case 'mint':
-      return engine.mint(request.args);
-    case 'burn':
-      return engine.burn(request.args);
-    case 'transfer':
-      return engine.transfer(request.args);
-    case 'pay':
-      return engine.pay(request.args);
-  }
+  return sendRequest(engine, request);
 }
 
 function pick<T>(rng: RandomGenerator, items: readonly T[]): T {
