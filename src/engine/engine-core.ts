@@ -21,7 +21,7 @@ import { Counters } from '../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
 import { DeadlockDetector } from '../shm/deadlock-detector.js';
 import { RateWindows } from '../shm/rate-window.js';
-import { threadStatus, ThreadTable, type LockMetrics } from '../shm/thread-table.js';
+import { ThreadTable, type LockMetrics } from '../shm/thread-table.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { LedgerStore } from '../store/store.js';
 import { AccountRegistry } from './account-registry.js';
@@ -30,14 +30,14 @@ import { CommitPipeline } from './commit-pipeline.js';
 import { DirectoryLock } from './directory-lock.js';
 import { DurableLedger } from './durable-ledger.js';
 import { IdempotencyIndex } from './idempotency-index.js';
-import { EngineMetrics } from './metrics.js';
+import { EngineMetrics, type RecoverySnapshot } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
-import { repairBatch } from './worker-recovery.js';
+import { WorkerSupervisor } from './worker-supervisor.js';
 import { WriteBehindMap } from './write-behind-map.js';
 import type { WorkerInit } from './worker/worker-data.js';
 
@@ -49,8 +49,6 @@ const memoryKeysMax = 1_000_000;
 const memoryIndexEntriesMax = 200_000;
 const checkpointIntervalMs = 5_000;
 const closeDrainMs = 30_000;
-const workerLoadWaitMs = 10_000;
-const killBusyWaitMs = 200;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';
 
@@ -81,7 +79,7 @@ export class EngineCore implements Settler {
   readonly #rate: RateWindows | null;
   readonly #detector: DeadlockDetector;
   readonly #detectorTimer: NodeJS.Timeout | undefined;
-  readonly recoveries = { workerDeaths: 0, rolledForward: 0, reexecuted: 0, locksReleased: 0, voidedSequences: 0 };
+  readonly #supervisor: WorkerSupervisor;
   #phase: Phase = 'open';
   #failure: EngineFailedError | undefined;
   #recordsSinceCheckpoint = 0;
@@ -133,11 +131,23 @@ export class EngineCore implements Settler {
       fail: (error) => this.fail(error),
     });
     this.#pool = this.#createPool(buffer, rate);
+    this.#supervisor = new WorkerSupervisor({
+      pool: this.#pool,
+      table: this.#table,
+      layout: this.#layout,
+      views: this.#views,
+      rate: this.#rate,
+      counters: this.#counters,
+      pipeline: this.#pipeline,
+      ledger: this.derived.ledger,
+      chains: options.chains,
+    });
     this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, {
-      repair: (batch) => this.#repair(batch),
-      quiescent: () => this.#afterWorkerDeath(),
+      repair: (batch) => this.#supervisor.repair(batch),
+      quiescent: () => this.#supervisor.afterWorkerDeath(),
       fail: (error) => this.fail(error),
     });
+    this.#supervisor.attach(this.#router);
     this.#timer = setInterval(() => void this.#checkpoint(), checkpointIntervalMs).unref();
     this.#detectorTimer = options.detectDeadlocks ? setInterval(() => this.#detector.scan(), 5).unref() : undefined;
   }
@@ -170,64 +180,7 @@ export class EngineCore implements Settler {
       workerData: init,
       execArgv: workerExecArgv(),
     });
-
-    // A worker that dies between batches loses nothing: count it, Piscina replaces it.
-    pool.on('error', () => this.recoveries.workerDeaths++);
-    // Piscina reports a destroyed worker after it has exited, when its thread id reads -1; so the
-    // thread table is swept for rows whose thread is gone instead.
-    pool.on('workerDestroy', () => setImmediate(() => this.#sweepThreadRows()));
     return pool;
-  }
-
-  /**
-   * Frees the rows of threads that no longer exist and were idle. A row whose thread died in a batch
-   * is left alone: the repair of that batch frees it after reading it.
-   */
-  #sweepThreadRows(): void {
-    const live = new Set(this.#pool.threads.map((thread) => thread.threadId));
-    for (let row = 0; row < this.#table.rows; row++) {
-      if (!this.#table.isClaimed(row)) continue;
-      const record = this.#table.read(row);
-      if (!live.has(record.threadId) && record.status === threadStatus.idle) this.#table.free(row);
-    }
-  }
-
-  /** A worker has loaded once its module has run and claimed a thread-table row. */
-  #loaded(threadId: number): boolean {
-    return this.#table.rowOfThread(threadId) >= 0;
-  }
-
-  /** Router hook: a batch's worker died or threw. Repairs it and holds new batches until quiet. */
-  #repair(batch: Batch): number {
-    const report = repairBatch({ layout: this.#layout, views: this.#views, table: this.#table, rate: this.#rate }, batch);
-    this.recoveries.workerDeaths++;
-    if (report.rolledForward) this.recoveries.rolledForward++;
-    this.recoveries.reexecuted += batch.count - report.finishedRows;
-    this.recoveries.locksReleased += report.locksReleased;
-    this.#router.pause();
-    return report.finishedRows;
-  }
-
-  /**
-   * Router hook, once no batch is in flight after a worker death: global counters are recomputed
-   * from the durable state plus every record not yet applied (which undoes the counter reservations
-   * of a rolled-back operation and completes those of a rolled-forward one), and a sequence number
-   * taken by a thread that died before publishing it becomes a void record.
-   */
-  #afterWorkerDeath(): void {
-    const { ledger } = this.derived;
-    const totals = { supply: ledger.supply, reserves: ledger.reserves, clearing: ledger.clearing, chains: new Map(ledger.chainSupply) };
-    this.#pipeline.forEachUnapplied((record) => addCounterEffects(totals, record));
-    this.#counters.store(globalSlot.supply, totals.supply);
-    this.#counters.store(globalSlot.reserves, totals.reserves);
-    this.#counters.store(globalSlot.clearing, totals.clearing);
-    this.options.chains.forEach((chain, i) => this.#counters.storeChainSupply(i, totals.chains.get(chain) ?? 0n));
-    const last = Number(this.#counters.read(globalSlot.sequence));
-    for (const seq of this.#pipeline.missingUpTo(last)) {
-      this.recoveries.voidedSequences++;
-      this.#pipeline.submit({ record: makeRecord({ seq, kind: 'void', at: Date.now() }), resolve: () => undefined, reject: () => undefined });
-    }
-    this.#router.resume();
   }
 
   /** Throws unless the engine accepts work. */
@@ -395,22 +348,12 @@ export class EngineCore implements Settler {
       if (this.#phase !== 'failed') await this.#checkpoint();
       await this.#checkpointing;
     } finally {
-      await this.#untilWorkersLoaded();
+      await this.#supervisor.untilWorkersLoaded();
       await this.#pool.destroy();
       await this.#store.close();
       this.#lock.release();
       this.#phase = 'closed';
     }
-  }
-
-  /**
-   * Node 20 aborts the whole process if a worker is terminated while it is still instantiating an
-   * ES module through require(); so never terminate a worker that has not finished loading.
-   */
-  async #untilWorkersLoaded(): Promise<void> {
-    const deadline = Date.now() + workerLoadWaitMs;
-    const loaded = (): boolean => this.#pool.threads.every((t) => t.threadId < 0 || this.#loaded(t.threadId));
-    while (!loaded() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   async #drain(): Promise<void> {
@@ -440,40 +383,20 @@ export class EngineCore implements Settler {
   }
 
   threadRowsInUse(): number {
-    let rows = 0;
-    for (let row = 0; row < this.#table.rows; row++) if (this.#table.isClaimed(row)) rows++;
-    return rows;
+    return this.#supervisor.threadRowsInUse();
+  }
+
+  get recoveries(): RecoverySnapshot {
+    return this.#supervisor.recoveries;
   }
 
   get liveWorkers(): number {
     return this.#pool.threads.length;
   }
 
-  /**
-   * Stress and tests: terminates one worker thread at whatever instruction it is executing,
-   * preferring one that is inside a batch (waits up to killBusyWaitMs for one to be).
-   */
-  async killWorker(): Promise<number | undefined> {
-    const deadline = performance.now() + killBusyWaitMs;
-    let threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
-    for (let busy = this.#busy(threads); busy.length === 0 && performance.now() < deadline; busy = this.#busy(threads)) {
-      await new Promise((resolve) => setImmediate(resolve));
-      threads = this.#pool.threads.filter((thread) => this.#loaded(thread.threadId));
-    }
-    const busy = this.#busy(threads);
-    const pool = busy.length > 0 ? busy : threads;
-    const victim = pool[Math.floor(Math.random() * pool.length)];
-    if (victim === undefined) return undefined;
-    const threadId = victim.threadId;
-    await victim.terminate();
-    return threadId;
-  }
-
-  #busy<T extends { threadId: number }>(threads: T[]): T[] {
-    return threads.filter((thread) => {
-      const row = this.#table.rowOfThread(thread.threadId);
-      return row >= 0 && this.#table.read(row).status !== threadStatus.idle;
-    });
+  /** Stress and tests: terminates one worker thread (see WorkerSupervisor.killWorker). */
+  killWorker(): Promise<number | undefined> {
+    return this.#supervisor.killWorker();
   }
 
   /** Sequence numbers taken but not yet durable. */
@@ -508,26 +431,6 @@ export class EngineCore implements Settler {
 function workerExecArgv(): string[] {
   const supported = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
   return supported ? ['--no-experimental-require-module'] : [];
-}
-
-interface CounterTotals {
-  supply: bigint;
-  reserves: bigint;
-  clearing: bigint;
-  readonly chains: Map<string, bigint>;
-}
-
-/** A record's effect on the global counters (the account effects are the projector's). */
-function addCounterEffects(totals: CounterTotals, r: LogRecord): void {
-  const chainDelta = (delta: bigint): void => {
-    totals.supply += delta;
-    totals.chains.set(r.chain, (totals.chains.get(r.chain) ?? 0n) + delta);
-  };
-  if (r.kind === 'mint') chainDelta(r.amount);
-  else if (r.kind === 'burn' || r.kind === 'reconcile') chainDelta(-r.amount);
-  else if (r.kind === 'deposit') totals.reserves += r.amount;
-  else if (r.kind === 'pay') totals.clearing += r.amount;
-  else if (r.kind === 'refund') totals.clearing -= r.amount;
 }
 
 function conflict(key: string): Refusal {

@@ -377,7 +377,7 @@ export class MintEngine {
       commit: this.#core.commitStats,
       sharedMemoryBytes: this.#core.sharedMemoryBytes,
       locks: lockSnapshot(this.#core.lockMetrics()),
-      recoveries: { ...this.#core.recoveries },
+      recoveries: this.#core.recoveries,
       deadlockCycles: this.#core.deadlockCycles,
     };
   }

@@ -34,7 +34,8 @@ export function repairBatch(ctx: RepairContext, batch: Batch): RepairReport {
   const threadRow = batch.threadRow;
   if (threadRow < 0) return { finishedRows: 0, rolledForward: false, locksReleased: 0 };
   const record = ctx.table.read(threadRow);
-  assert(record.batchToken === batch.token, 'the thread row describes this dispatch of the batch');
+  // The worker named its row but died before starting the batch on it: nothing ran.
+  if (record.batchToken !== batch.token) return { finishedRows: 0, rolledForward: false, locksReleased: 0 };
   let finishedRows: number;
   let rolledForward = false;
   switch (record.status) {

@@ -68,8 +68,10 @@ export class Executor {
 
   execute(batch: Batch): void {
     const row = this.#row;
-    row.startBatch(batch.token);
+    // Header first: a thread that dies between the two writes leaves its row idle (the sweep frees
+    // it) and a stale token (the repair knows the batch never started).
     batch.threadRow = row.row;
+    row.startBatch(batch.token);
     this.#faults?.startBatch();
     const count = batch.count;
     for (let i = 0; i < count; i++) this.#executeOne(batch, i);
