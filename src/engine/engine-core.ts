@@ -220,6 +220,23 @@ export class EngineCore implements Settler {
     }
   }
 
+  /**
+   * keyed() for a worker operation, without async layers on the common path (a key neither in
+   * flight nor live): one promise chain per call. The key stays in flight until the answer settles,
+   * as in keyed(); every other case goes through keyed().
+   */
+  keyedWork(scope: string, key: string, fingerprint: string, spec: WorkSpec, answerOf: (outcome: WorkOutcome) => Answer): Promise<Answer> {
+    const scoped = scopedKey(scope, key);
+    if (this.#inFlightKeys.has(scoped) || this.derived.idempotency.lookup(scoped, Date.now()) !== undefined) {
+      return this.keyed(scope, key, fingerprint, () => this.work(spec).then(answerOf));
+    }
+    const answer = this.work(spec).then(answerOf);
+    this.#inFlightKeys.set(scoped, { fingerprint, answer });
+    const settled = (): void => void this.#inFlightKeys.delete(scoped);
+    answer.then(settled, settled);
+    return answer;
+  }
+
   // ---- execution --------------------------------------------------------------------------------
 
   /** Sends one operation to its shard's worker; resolves with its durable record, or its refusal. */

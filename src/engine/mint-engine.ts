@@ -35,7 +35,7 @@ import {
   requireOperationId,
   requireRecord,
 } from '../domain/validate.js';
-import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome } from './engine-core.js';
+import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome, type WorkSpec } from './engine-core.js';
 import type { LockSnapshot, MetricsSnapshot } from './metrics.js';
 import { PrometheusExporter } from './prometheus.js';
 import { prometheusContentType } from 'prom-client';
@@ -59,6 +59,15 @@ function lockSnapshot(m: LockMetrics): LockSnapshot {
     waitMaxMs: m.waitMaxUs / 1000,
     waitHistogram,
   };
+}
+
+/** A validated keyed worker operation: its key scope, fingerprint, worker spec, accounts to name. */
+interface KeyedOp {
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly spec: WorkSpec;
+  readonly accounts: string;
 }
 
 /** The engine-owned account that receives payments and pays refunds (money stays in the ledger). */
@@ -175,7 +184,7 @@ export class MintEngine {
     args: MintArgs,
     fingerprintOf: (account: string, amount: bigint, chain: string) => string,
   ): Promise<Answer> {
-    return this.#track(kind, async () => {
+    return this.#keyedOp(kind, () => {
       const a = requireRecord(args, `${kind} arguments`);
       const account = requireAccountId(a['account'], 'account');
       const amount = requireAmount(a['amount'], 'amount');
@@ -183,14 +192,12 @@ export class MintEngine {
       const key = requireIdempotencyKey(a['idempotencyKey']);
       const slot = this.#slotOrRefusal(account);
       if (typeof slot !== 'number') return slot;
-      return this.#core.keyed(account, key, fingerprintOf(account, amount, chain), async () =>
-        this.#answer(await this.#core.work({ kind, slot, chain, amount, key }), account),
-      );
+      return { scope: account, key, fingerprint: fingerprintOf(account, amount, chain), spec: { kind, slot, chain, amount, key }, accounts: account };
     });
   }
 
   transfer(args: TransferArgs): Promise<Outcome<TransferResult>> {
-    return this.#track('transfer', async () => {
+    return this.#keyedOp('transfer', () => {
       const a = requireRecord(args, 'transfer arguments');
       const from = requireAccountId(a['from'], 'from');
       const to = requireAccountId(a['to'], 'to');
@@ -201,23 +208,20 @@ export class MintEngine {
       if (typeof slot !== 'number') return slot;
       const slot2 = this.#slotOrRefusal(to);
       if (typeof slot2 !== 'number') return slot2;
-      return this.#core.keyed(from, key, transferFingerprint(from, to, amount), async () =>
-        this.#answer(await this.#core.work({ kind: 'transfer', slot, slot2, amount, key }), `${from} or ${to}`),
-      );
+      const spec = { kind: 'transfer' as const, slot, slot2, amount, key };
+      return { scope: from, key, fingerprint: transferFingerprint(from, to, amount), spec, accounts: `${from} or ${to}` };
     }) as Promise<Outcome<TransferResult>>;
   }
 
   pay(args: PayArgs): Promise<Outcome<PayResult>> {
-    return this.#track('pay', async () => {
+    return this.#keyedOp('pay', () => {
       const a = requireRecord(args, 'pay arguments');
       const account = requireAccountId(a['account'], 'account');
       const amount = requireAmount(a['amount'], 'amount');
       const key = requireIdempotencyKey(a['idempotencyKey']);
       const slot = this.#slotOrRefusal(account);
       if (typeof slot !== 'number') return slot;
-      return this.#core.keyed(account, key, payFingerprint(account, amount), async () =>
-        this.#answer(await this.#core.work({ kind: 'pay', slot, amount, key }), account),
-      );
+      return { scope: account, key, fingerprint: payFingerprint(account, amount), spec: { kind: 'pay', slot, amount, key }, accounts: account };
     }) as Promise<Outcome<PayResult>>;
   }
 
@@ -448,6 +452,41 @@ export class MintEngine {
     return outcome.refused === 'RATE_LIMITED'
       ? refuse('RATE_LIMITED', message, outcome.retryAfterMs)
       : refuse(outcome.refused, message);
+  }
+
+  /**
+   * A keyed worker operation on the hot path (mint, burn, transfer, pay): `prepare` validates the
+   * arguments and names the operation, or answers a refusal; then one promise chain runs it
+   * (EngineCore.keyedWork) and counts it. Bad arguments reject, as everywhere.
+   */
+  #keyedOp(kind: OpKind, prepare: () => KeyedOp | Refusal): Promise<Answer> {
+    const started = performance.now();
+    let answer: Promise<Answer>;
+    try {
+      this.#core.assertUsable();
+      const op = prepare();
+      answer = 'ok' in op ? Promise.resolve(op) : this.#core.keyedWork(op.scope, op.key, op.fingerprint, op.spec, (outcome) => this.#answer(outcome, op.accounts));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    return this.#observe(kind, started, answer);
+  }
+
+  /** Counts the outcome and the latency of an answer, without another async layer. */
+  #observe(kind: OpKind, started: number, answer: Promise<Answer>): Promise<Answer> {
+    const metrics = this.#core.metrics;
+    return answer.then(
+      (result) => {
+        metrics.count(kind, result.ok === true ? ('replayed' in result && result.replayed === true ? 'replayed' : 'ok') : String(result.code));
+        metrics.recordLatency(started);
+        return result;
+      },
+      (error: unknown) => {
+        metrics.count(kind, error instanceof ShardmintError ? error.code : 'error');
+        metrics.recordLatency(started);
+        throw error;
+      },
+    );
   }
 
   async #track(kind: OpKind, run: () => Promise<Answer>): Promise<Answer> {
