@@ -6,17 +6,20 @@ import { parseMix, type Mix } from './bench-workload.js';
 import { runDemo } from './demo.js';
 import { runStress } from './stress.js';
 
-/** A commander parser for integers of at least `min`. */
-function integerAtLeast(min: number, description: string): (value: string) => number {
+/** A commander parser for numbers in [min, max], integers only when asked. */
+function numberOption(min: number, max: number, integer: boolean, description: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`must be ${description}`);
+    const valid = (integer ? Number.isInteger(parsed) : Number.isFinite(parsed)) && parsed >= min && parsed <= max;
+    if (!valid) throw new InvalidArgumentError(`must be ${description}`);
     return parsed;
   };
 }
 
-const positiveInteger = integerAtLeast(1, 'a positive integer');
-const nonNegativeInteger = integerAtLeast(0, 'a non-negative integer');
+const positiveInteger = numberOption(1, Number.MAX_SAFE_INTEGER, true, 'a positive integer');
+const nonNegativeInteger = numberOption(0, Number.MAX_SAFE_INTEGER, true, 'a non-negative integer');
+const share = numberOption(0, 1, false, 'a number from 0 to 1');
+const exponent = numberOption(0, 5, false, 'a number from 0 to 5');
 
 const program = new Command()
   .name('shardmint')
@@ -51,17 +54,6 @@ program
     process.exitCode = passed ? 0 : 1;
   });
 
-/** A commander parser for numbers from `min` to `max`. */
-function numberBetween(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || parsed > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
-    return parsed;
-  };
-}
-
-const share = numberBetween(0, 1);
-const exponent = numberBetween(0, 5);
 
 function mix(value: string): Mix {
   try {
