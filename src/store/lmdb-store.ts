@@ -95,7 +95,8 @@ export class LmdbStore implements LedgerStore {
     }
     const key = this.#groupKeyAtOrBefore(seq);
     if (key === undefined) return undefined;
-    const bytes = this.#log.get(key);
+    // A reusable buffer, valid until the next read: the record is decoded (copied out) at once.
+    const bytes = this.#log.getBinaryFast(key);
     if (bytes === undefined) return undefined;
     const record = decodeRecordAt(bytes, seq - key);
     if (record === undefined) return undefined;

@@ -66,8 +66,9 @@ export function decodeRecordAt(bytes: Uint8Array, index: number): LogRecord | un
   });
 }
 
+/** A Buffer over exactly `length` bytes (lmdb-js's reusable read buffers have a larger byteLength). */
 function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function countOf(buf: Buffer): number {
