@@ -12,7 +12,7 @@ import type { MintEngineOptions } from '../engine/options.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Mix } from './bench-workload.js';
-import { sendRequest } from './requests.js';
+import { countCode, sendRequest, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling } from './store-ceiling.js';
 
 export interface BenchOptions {
@@ -45,13 +45,9 @@ export interface BenchReport {
   readonly verified: boolean;
 }
 
-export interface RunTally {
-  operations: number;
+export interface RunTally extends OutcomeTally {
+  /** Accepted mints that were not replays. */
   mints: number;
-  replays: number;
-  replayMismatches: number;
-  readonly refused: Map<string, number>;
-  readonly errors: Map<string, number>;
 }
 
 const fundingPerAccount = 1_000_000_000n;
@@ -156,8 +152,7 @@ async function runOne(engine: MintEngine, source: RequestSource, tally: RunTally
     latency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
     tally.operations++;
     if (result['ok'] !== true) {
-      const code = String(result['code']);
-      tally.refused.set(code, (tally.refused.get(code) ?? 0) + 1);
+      countCode(tally.refused, String(result['code']));
       return;
     }
     if (result['replayed'] === true) tally.replays++;
@@ -167,8 +162,7 @@ async function runOne(engine: MintEngine, source: RequestSource, tally: RunTally
     if (request.kind === 'pay' && result['replayed'] !== true) source.notePayment(request.args.account, String(result['transactionId']), request.args.amount);
   } catch (error) {
     tally.operations++;
-    const code = (error as { code?: string }).code ?? 'error';
-    tally.errors.set(code, (tally.errors.get(code) ?? 0) + 1);
+    countCode(tally.errors, (error as { code?: string }).code ?? 'error');
   }
 }
 

@@ -22,3 +22,18 @@ export function sendRequest(engine: MintEngine, request: EngineRequest): Promise
       return engine.refund(request.args);
   }
 }
+
+/** What both the load and the stress tool count about the answers they get. */
+export interface OutcomeTally {
+  operations: number;
+  replays: number;
+  replayMismatches: number;
+  /** Business refusals by code. */
+  readonly refused: Map<string, number>;
+  /** Rejections by error code. */
+  readonly errors: Map<string, number>;
+}
+
+export function countCode(counts: Map<string, number>, code: string): void {
+  counts.set(code, (counts.get(code) ?? 0) + 1);
+}

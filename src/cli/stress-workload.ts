@@ -4,7 +4,7 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { MintEngine } from '../engine/mint-engine.js';
-import { sendRequest, type EngineRequest } from './requests.js';
+import { countCode, sendRequest, type EngineRequest, type OutcomeTally } from './requests.js';
 
 type RandomGenerator = ReturnType<typeof xoroshiro128plus>;
 
@@ -16,13 +16,8 @@ export interface Acknowledged {
   readonly result: Record<string, unknown>;
 }
 
-export interface WorkloadTally {
-  operations: number;
+export interface WorkloadTally extends OutcomeTally {
   applied: number;
-  replays: number;
-  replayMismatches: number;
-  readonly refused: Map<string, number>;
-  readonly errors: Map<string, number>;
   readonly acknowledged: Acknowledged[];
 }
 
@@ -85,12 +80,10 @@ export async function runLane(engine: MintEngine, shape: WorkloadShape, lane: nu
         mine.push({ request, result });
         tally.acknowledged.push({ request, result });
       } else {
-        const code = String(result['code']);
-        tally.refused.set(code, (tally.refused.get(code) ?? 0) + 1);
+        countCode(tally.refused, String(result['code']));
       }
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'error';
-      tally.errors.set(code, (tally.errors.get(code) ?? 0) + 1);
+      countCode(tally.errors, (error as { code?: string }).code ?? 'error');
     }
   }
 }
