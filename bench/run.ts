@@ -7,7 +7,7 @@ import * as locks from './shm-locks.bench.js';
 import * as rate from './shm-rate-window.bench.js';
 
 const bench = new Bench({ name: 'shardmint micro-benchmarks', time: 1000, warmupTime: 200 });
-const cleanups = [locks, rate, idempotency, codec, commit].map((module) => module.register(bench));
+const cleanups = await Promise.all([locks, rate, idempotency, codec, commit].map((module) => module.register(bench)));
 try {
   await bench.run();
   console.log(`shardmint micro-benchmarks (Node ${process.version})`);

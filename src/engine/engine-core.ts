@@ -12,7 +12,8 @@ import {
   ShardmintError,
   assert,
 } from '../domain/errors.js';
-import { reservesScope, scopedKey } from '../domain/fingerprint.js';
+import { reservesScope } from '../domain/fingerprint.js';
+import { keyHash } from '../domain/key-hash.js';
 import { amountMax } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode } from '../domain/op-kind.js';
@@ -33,7 +34,7 @@ import { IdempotencyIndex } from './idempotency-index.js';
 import { EngineMetrics, type RecoverySnapshot } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
-import { fingerprintOf, resultOf, type IdOf } from './record-views.js';
+import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
@@ -46,11 +47,21 @@ export type Answer = Record<string, unknown> | Refusal;
 export type { WorkOutcome, WorkSpec } from './pending-op.js';
 
 const memoryKeysMax = 1_000_000;
+const inFlightTurnsMax = 1_000;
 const memoryIndexEntriesMax = 200_000;
 const checkpointIntervalMs = 5_000;
 const closeDrainMs = 30_000;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';
+
+/** A key executing now; its fingerprint is built from `spec` only if another call needs it. */
+interface InFlightKey {
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string | undefined;
+  readonly spec: WorkSpec | undefined;
+  readonly answer: Promise<Answer>;
+}
 
 /** Opens the store of a data directory; the seam where the native-free store will plug in. */
 export type StoreFactory = (options: ResolvedOptions) => LedgerStore;
@@ -72,7 +83,8 @@ export class EngineCore implements Settler {
   readonly #pipeline: CommitPipeline;
   readonly #pool: Piscina;
   readonly #router: ShardRouter;
-  readonly #inFlightKeys = new Map<string, { fingerprint: string; answer: Promise<Answer> }>();
+  /** Keys executing now, by key hash. */
+  readonly #inFlightKeys = new Map<number, InFlightKey>();
   readonly #chainIndex: Map<string, number>;
   readonly #timer: NodeJS.Timeout;
   readonly #table: ThreadTable;
@@ -110,7 +122,9 @@ export class EngineCore implements Settler {
     this.derived = {
       ledger: new DurableLedger(options.maxAccounts, options.chains),
       registry,
-      idempotency: new IdempotencyIndex(this.#store, options.idempotencyTtlMs, memoryKeysMax),
+      idempotency: new IdempotencyIndex(this.#store, options.idempotencyTtlMs, memoryKeysMax, (seq, scope, key) =>
+        this.#recordHasKey(seq, scope, key),
+      ),
       refunded: new WriteBehindMap((seq) => this.#store.getRefunded(seq), memoryIndexEntriesMax),
       reconciled: new WriteBehindMap((seq) => this.#store.getReconciled(seq), memoryIndexEntriesMax),
     };
@@ -197,44 +211,62 @@ export class EngineCore implements Settler {
    * when durable), so a refusal leaves the key free.
    */
   async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>): Promise<Answer> {
-    const scoped = scopedKey(scope, key);
-    const inFlight = this.#inFlightKeys.get(scoped);
-    if (inFlight !== undefined) {
-      if (inFlight.fingerprint !== fingerprint) return conflict(key);
-      const answer = await inFlight.answer;
-      return answer['ok'] === true ? { ...answer, replayed: true } : answer;
+    const hash = keyHash(scope, key);
+    for (let turns = 0; ; turns++) {
+      const inFlight = this.#inFlightKeys.get(hash);
+      if (inFlight === undefined) break;
+      if (inFlight.scope === scope && inFlight.key === key) {
+        if (this.#fingerprintOf(inFlight) !== fingerprint) return conflict(key);
+        const answer = await inFlight.answer;
+        return answer['ok'] === true ? { ...answer, replayed: true } : answer;
+      }
+      // Another key with the same hash is in flight: wait for it, so each hash has one entry.
+      assert(turns < inFlightTurnsMax, 'keys sharing a hash take turns a bounded number of times');
+      await inFlight.answer.catch(() => undefined);
     }
-    const live = this.derived.idempotency.lookup(scoped, Date.now());
-    if (live !== undefined) {
-      const record = this.findRecord(live.seq);
+    const live = this.derived.idempotency.lookup(scope, key, Date.now());
+    if (live !== 0) {
+      const record = this.findRecord(live);
       assert(record !== undefined, 'a live idempotency key names a durable record');
       if (fingerprintOf(record, this.idOf) !== fingerprint) return conflict(key);
       return resultOf(record, this.idOf, true);
     }
     const answer = execute();
-    this.#inFlightKeys.set(scoped, { fingerprint, answer });
+    this.#inFlightKeys.set(hash, { scope, key, fingerprint, spec: undefined, answer });
     try {
       return await answer;
     } finally {
-      this.#inFlightKeys.delete(scoped);
+      this.#inFlightKeys.delete(hash);
     }
   }
 
   /**
-   * keyed() for a worker operation, without async layers on the common path (a key neither in
-   * flight nor live): one promise chain per call. The key stays in flight until the answer settles,
-   * as in keyed(); every other case goes through keyed().
+   * keyed() for a worker operation of the hot path, without async layers on the common path (a key
+   * neither in flight nor live): one promise chain per call, and the fingerprint is built only if
+   * the key turns out to be in use. The key stays in flight until the answer settles, as in keyed().
    */
-  keyedWork(scope: string, key: string, fingerprint: string, spec: WorkSpec, answerOf: (outcome: WorkOutcome) => Answer): Promise<Answer> {
-    const scoped = scopedKey(scope, key);
-    if (this.#inFlightKeys.has(scoped) || this.derived.idempotency.lookup(scoped, Date.now()) !== undefined) {
-      return this.keyed(scope, key, fingerprint, () => this.work(spec).then(answerOf));
+  keyedWork(scope: string, key: string, spec: WorkSpec, answerOf: (outcome: WorkOutcome) => Answer): Promise<Answer> {
+    const hash = keyHash(scope, key);
+    if (this.#inFlightKeys.has(hash) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
+      return this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), () => this.work(spec).then(answerOf));
     }
     const answer = this.work(spec).then(answerOf);
-    this.#inFlightKeys.set(scoped, { fingerprint, answer });
-    const settled = (): void => void this.#inFlightKeys.delete(scoped);
+    this.#inFlightKeys.set(hash, { scope, key, fingerprint: undefined, spec, answer });
+    const settled = (): void => void this.#inFlightKeys.delete(hash);
     answer.then(settled, settled);
     return answer;
+  }
+
+  #fingerprintOf(inFlight: InFlightKey): string {
+    if (inFlight.fingerprint !== undefined) return inFlight.fingerprint;
+    assert(inFlight.spec !== undefined, 'a key in flight has a fingerprint or the parameters to build it');
+    return fingerprintOfSpec(inFlight.spec, this.idOf);
+  }
+
+  /** Whether durable record `seq` carries `key` in `scope` (key hashes are confirmed by this). */
+  #recordHasKey(seq: number, scope: string, key: string): boolean {
+    const record = this.findRecord(seq);
+    return record !== undefined && record.key === key && keyScopeOf(record, this.idOf) === scope;
   }
 
   // ---- execution --------------------------------------------------------------------------------

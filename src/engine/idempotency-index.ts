@@ -1,70 +1,102 @@
-// The idempotency-key index (guarantee 1). Recent keys are served from memory, older ones from the
-// store; the log stays the truth and recovery rebuilds whatever the last checkpoint did not write.
-// A key freed by reconciliation is held as a tombstone (null) until the deletion is written. A miss
-// in memory reads the store only when the key filter says the key may have been written there.
-import type { LogRecord } from '../domain/log-record.js';
-import type { IdempotencyEntry, LedgerStore } from '../store/store.js';
+// The idempotency-key index (guarantee 1). Recent keys are served from a compact in-memory table,
+// older ones from the store; the log stays the truth and recovery rebuilds whatever the last
+// checkpoint did not write. Both are keyed by the key hash, and a hash is trusted only once the
+// log record it names carries the very key asked for. A miss in memory reads the store only when
+// the key filter says the key may have been written there (new keys, the common case, never do).
+import { keyHash } from '../domain/key-hash.js';
+import type { IdempotencyEntry, KeyChanges, LedgerStore } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
-import { WriteBehindMap } from './write-behind-map.js';
+import { keyAbsent, keyNotHeld, KeyTable } from './key-table.js';
 
-/** A live key names the log record whose result it replays (read from the log when needed:
- * keeping records in memory for every live key would hold the heap hostage to the TTL). */
-export interface LiveKey {
-  readonly seq: number;
-}
-
-type HeldKey = IdempotencyEntry;
-
-const purgeScanMax = 100_000;
 const diskSweepMax = 5_000;
 
+/** Whether the durable log record `seq` carries key `key` in scope `scope`. */
+export type RecordHasKey = (seq: number, scope: string, key: string) => boolean;
+
 export class IdempotencyIndex {
-  readonly #map: WriteBehindMap<string, HeldKey | null>;
+  readonly #table = new KeyTable();
   readonly #store: LedgerStore;
   readonly #ttlMs: number;
+  readonly #memoryKeysMax: number;
   readonly #onDisk = new KeyFilter();
+  readonly #recordHasKey: RecordHasKey;
+  // The key being probed, so that one match function serves every probe (no closure per call).
+  #scope = '';
+  #key = '';
+  readonly #matches = (seq: number): boolean => this.#recordHasKey(seq, this.#scope, this.#key);
 
-  constructor(store: LedgerStore, ttlMs: number, memoryEntriesMax: number) {
+  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey) {
     this.#store = store;
     this.#ttlMs = ttlMs;
-    this.#map = new WriteBehindMap((key) => (this.#onDisk.mayContain(key) ? store.getIdempotency(key) : undefined), memoryEntriesMax);
-    for (const key of store.idempotencyKeys()) this.#onDisk.add(key);
+    this.#memoryKeysMax = memoryKeysMax;
+    this.#recordHasKey = recordHasKey;
+    for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
   }
 
-  /** The live entry of a key at `nowMs`; an expired key is absent (it executes again). */
-  lookup(scopedKey: string, nowMs: number): LiveKey | undefined {
-    const held = this.#map.get(scopedKey);
-    if (held === undefined || held === null || held.expiresAt <= nowMs) return undefined;
-    return held;
+  /** The seq of the record a live key replays, or 0 when the key is not live at `nowMs`. */
+  lookup(scope: string, key: string, nowMs: number): number {
+    const hash = keyHash(scope, key);
+    this.#scope = scope;
+    this.#key = key;
+    const held = this.#table.lookup(hash, nowMs, this.#matches);
+    if (held === keyAbsent) return 0;
+    if (held !== keyNotHeld) return held;
+    const written = this.#newestOnDisk(hash);
+    return written !== undefined && written.expiresAt > nowMs ? written.seq : 0;
   }
 
-  remember(scopedKey: string, record: LogRecord): void {
-    this.#map.set(scopedKey, { seq: record.seq, expiresAt: record.at + this.#ttlMs });
+  /** The newest disk entry of the key being probed (replaced entries may linger there). */
+  #newestOnDisk(hash: number): IdempotencyEntry | undefined {
+    if (!this.#onDisk.mayContain(hash)) return undefined;
+    let newest: IdempotencyEntry | undefined;
+    for (const entry of this.#store.getIdempotency(hash)) {
+      if ((newest === undefined || entry.seq > newest.seq) && this.#matches(entry.seq)) newest = entry;
+    }
+    return newest;
   }
 
-  /** Frees a key whose operation was rolled back, so the same key can execute again. */
-  forget(scopedKey: string, seq: number): void {
-    const held = this.#map.get(scopedKey);
-    if (held !== undefined && held !== null && held.seq === seq) this.#map.set(scopedKey, null);
+  /** A durable record with a key: the key replays it until `at` + TTL. */
+  remember(scope: string, key: string, seq: number, at: number): void {
+    this.#scope = scope;
+    this.#key = key;
+    this.#table.remember(keyHash(scope, key), seq, at + this.#ttlMs, this.#matches);
+  }
+
+  /** Frees a key whose operation (`seq`) was rolled back, so the same key can execute again. */
+  forget(scope: string, key: string, seq: number): void {
+    const hash = keyHash(scope, key);
+    this.#scope = scope;
+    this.#key = key;
+    if (this.#table.forget(hash, seq, this.#matches)) return;
+    // Evicted from memory: hold it freed, so that its disk entry is deleted and not read meanwhile.
+    const written = this.#newestOnDisk(hash);
+    if (written !== undefined && written.seq === seq) this.#table.holdFreed(hash, seq, written.expiresAt);
   }
 
   get memoryEntries(): number {
-    return this.#map.size;
+    return this.#table.size;
   }
 
-  /** Changes to write at a checkpoint: expired keys found on disk deleted first, then what changed. */
-  takeChanges(nowMs: number): Array<readonly [string, IdempotencyEntry | null]> {
-    const changes: Array<readonly [string, IdempotencyEntry | null]> = [];
-    for (const key of this.#store.expiredKeys(nowMs, diskSweepMax)) changes.push([key, null]);
-    for (const [key, held] of this.#map.takeDirty()) {
-      if (held !== null) this.#onDisk.add(key);
-      changes.push([key, held]);
-    }
+  /** Changes to write at a checkpoint: expired entries found on disk deleted first, then what changed. */
+  takeChanges(nowMs: number): KeyChanges {
+    const expired = this.#store.expiredKeys(nowMs, diskSweepMax);
+    const held = this.#table.takeChanges();
+    const count = expired.length + held.count;
+    const changes = { count, hash: new Float64Array(count), seq: new Float64Array(count), expiresAt: new Float64Array(count) };
+    expired.forEach(([hash, seq], i) => {
+      changes.hash[i] = hash;
+      changes.seq[i] = seq;
+      changes.expiresAt[i] = Number.NaN;
+    });
+    changes.hash.set(held.hash, expired.length);
+    changes.seq.set(held.seq, expired.length);
+    changes.expiresAt.set(held.expiresAt, expired.length);
+    for (let i = 0; i < held.count; i++) if (!Number.isNaN(held.expiresAt[i])) this.#onDisk.add(held.hash[i] ?? 0);
     return changes;
   }
 
-  /** Drops written entries that expired, and the oldest written ones while memory is over its cap. */
+  /** After the changes taken are written: drops expired and freed keys, and the oldest past the cap. */
   purgeMemory(nowMs: number): void {
-    this.#map.evict((_key, held) => held === null || held.expiresAt <= nowMs, purgeScanMax);
+    this.#table.purge(nowMs, this.#memoryKeysMax);
   }
 }

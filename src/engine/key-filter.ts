@@ -1,6 +1,8 @@
 // A Bloom filter of the idempotency keys written to disk, so that a key missing from memory costs a
 // disk read only when it may really be there (new keys, the common case, never do). False positives
-// cost one read; a "no" is certain. Fixed size, double hashing over two FNV-1a hashes.
+// cost one read; a "no" is certain. Fixed size, double hashing over the two lanes of the key hash.
+import { keyHashHigh, keyHashLow } from '../domain/key-hash.js';
+
 const bitsLog2 = 24;
 const hashes = 4;
 
@@ -8,8 +10,9 @@ export class KeyFilter {
   readonly #bits = new Uint32Array((1 << bitsLog2) / 32);
   #added = 0;
 
-  add(key: string): void {
-    const [h1, h2] = hashPair(key);
+  add(hash: number): void {
+    const h1 = keyHashLow(hash);
+    const h2 = secondHash(hash);
     for (let i = 0; i < hashes; i++) {
       const bit = (h1 + i * h2) >>> (32 - bitsLog2);
       this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] ?? 0) | (1 << (bit & 31));
@@ -17,9 +20,10 @@ export class KeyFilter {
     this.#added++;
   }
 
-  mayContain(key: string): boolean {
+  mayContain(hash: number): boolean {
     if (this.#added === 0) return false;
-    const [h1, h2] = hashPair(key);
+    const h1 = keyHashLow(hash);
+    const h2 = secondHash(hash);
     for (let i = 0; i < hashes; i++) {
       const bit = (h1 + i * h2) >>> (32 - bitsLog2);
       if (((this.#bits[bit >>> 5] ?? 0) & (1 << (bit & 31))) === 0) return false;
@@ -32,14 +36,9 @@ export class KeyFilter {
   }
 }
 
-function hashPair(key: string): [number, number] {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
+/** An odd step for double hashing, mixed from both lanes (the high lane has only 21 bits). */
+function secondHash(hash: number): number {
+  let b = Math.imul(keyHashHigh(hash) ^ keyHashLow(hash), 0x5bd1e995);
   b ^= b >>> 15;
-  return [a >>> 0, (Math.imul(b, 0x2c1b3c6d) | 1) >>> 0];
+  return (Math.imul(b, 0x2c1b3c6d) | 1) >>> 0;
 }

@@ -2,14 +2,7 @@
 // input rejects with ERR_INVALID_ARGUMENT and changes nothing; the private core does the rest.
 import { accountStateFromCode, isAccountState, accountStates, type AccountState } from '../domain/account-state.js';
 import { AccountNotFoundError, InvalidArgumentError, ShardmintError } from '../domain/errors.js';
-import {
-  burnFingerprint,
-  depositFingerprint,
-  mintFingerprint,
-  payFingerprint,
-  refundFingerprint,
-  transferFingerprint,
-} from '../domain/fingerprint.js';
+import { depositFingerprint, refundFingerprint } from '../domain/fingerprint.js';
 import { operationId, sequenceOfId } from '../domain/ids.js';
 import { systemAccountPrefix } from '../domain/limits.js';
 import type { OpKind } from '../domain/op-kind.js';
@@ -61,13 +54,11 @@ function lockSnapshot(m: LockMetrics): LockSnapshot {
   };
 }
 
-/** A validated keyed worker operation: its key scope, fingerprint, worker spec, accounts to name. */
+/** A validated keyed worker operation: its key scope and its worker spec (the fingerprint derives from it). */
 interface KeyedOp {
   readonly scope: string;
   readonly key: string;
-  readonly fingerprint: string;
   readonly spec: WorkSpec;
-  readonly accounts: string;
 }
 
 /** The engine-owned account that receives payments and pays refunds (money stays in the ledger). */
@@ -172,18 +163,14 @@ export class MintEngine {
   }
 
   mint(args: MintArgs): Promise<Outcome<MintResult>> {
-    return this.#supplyMove('mint', args, mintFingerprint) as Promise<Outcome<MintResult>>;
+    return this.#supplyMove('mint', args) as Promise<Outcome<MintResult>>;
   }
 
   burn(args: BurnArgs): Promise<Outcome<BurnResult>> {
-    return this.#supplyMove('burn', args, burnFingerprint) as Promise<Outcome<BurnResult>>;
+    return this.#supplyMove('burn', args) as Promise<Outcome<BurnResult>>;
   }
 
-  #supplyMove(
-    kind: 'mint' | 'burn',
-    args: MintArgs,
-    fingerprintOf: (account: string, amount: bigint, chain: string) => string,
-  ): Promise<Answer> {
+  #supplyMove(kind: 'mint' | 'burn', args: MintArgs): Promise<Answer> {
     return this.#keyedOp(kind, () => {
       const a = requireRecord(args, `${kind} arguments`);
       const account = requireAccountId(a['account'], 'account');
@@ -192,7 +179,7 @@ export class MintEngine {
       const key = requireIdempotencyKey(a['idempotencyKey']);
       const slot = this.#slotOrRefusal(account);
       if (typeof slot !== 'number') return slot;
-      return { scope: account, key, fingerprint: fingerprintOf(account, amount, chain), spec: { kind, slot, chain, amount, key }, accounts: account };
+      return { scope: account, key, spec: { kind, slot, chain, amount, key } };
     });
   }
 
@@ -208,8 +195,7 @@ export class MintEngine {
       if (typeof slot !== 'number') return slot;
       const slot2 = this.#slotOrRefusal(to);
       if (typeof slot2 !== 'number') return slot2;
-      const spec = { kind: 'transfer' as const, slot, slot2, amount, key };
-      return { scope: from, key, fingerprint: transferFingerprint(from, to, amount), spec, accounts: `${from} or ${to}` };
+      return { scope: from, key, spec: { kind: 'transfer', slot, slot2, amount, key } };
     }) as Promise<Outcome<TransferResult>>;
   }
 
@@ -221,7 +207,7 @@ export class MintEngine {
       const key = requireIdempotencyKey(a['idempotencyKey']);
       const slot = this.#slotOrRefusal(account);
       if (typeof slot !== 'number') return slot;
-      return { scope: account, key, fingerprint: payFingerprint(account, amount), spec: { kind: 'pay', slot, amount, key }, accounts: account };
+      return { scope: account, key, spec: { kind: 'pay', slot, amount, key } };
     }) as Promise<Outcome<PayResult>>;
   }
 
@@ -252,7 +238,8 @@ export class MintEngine {
     // Held until the refund is answered, so concurrent refunds of one payment cannot overshoot it.
     this.#refundsInFlight.set(paySeq, this.#reservedRefunds(paySeq) + amount);
     try {
-      return this.#answer(await this.#core.work({ kind: 'refund', slot, amount, key, ref: paySeq }), account);
+      const spec: WorkSpec = { kind: 'refund', slot, amount, key, ref: paySeq };
+      return this.#answer(await this.#core.work(spec), spec);
     } finally {
       const left = this.#reservedRefunds(paySeq) - amount;
       if (left === 0n) this.#refundsInFlight.delete(paySeq);
@@ -436,9 +423,15 @@ export class MintEngine {
     return slot ?? refuse('ACCOUNT_NOT_FOUND', `account ${JSON.stringify(account)} does not exist`);
   }
 
-  #answer(outcome: WorkOutcome, accounts: string): Answer {
-    if ('refused' in outcome) return this.#refusal(outcome, accounts);
+  #answer(outcome: WorkOutcome, spec: WorkSpec): Answer {
+    if ('refused' in outcome) return this.#refusal(outcome, this.#accountsOf(spec));
     return resultOf(outcome, this.#core.idOf, false);
+  }
+
+  /** The accounts a refusal message names. */
+  #accountsOf(spec: WorkSpec): string {
+    const idOf = this.#core.idOf;
+    return spec.kind === 'transfer' ? `${idOf(spec.slot)} or ${idOf(spec.slot2 ?? -1)}` : idOf(spec.slot);
   }
 
   #refusal(outcome: { refused: RefusalCode; retryAfterMs: number }, accounts: string): Refusal {
@@ -465,7 +458,7 @@ export class MintEngine {
     try {
       this.#core.assertUsable();
       const op = prepare();
-      answer = 'ok' in op ? Promise.resolve(op) : this.#core.keyedWork(op.scope, op.key, op.fingerprint, op.spec, (outcome) => this.#answer(outcome, op.accounts));
+      answer = 'ok' in op ? Promise.resolve(op) : this.#core.keyedWork(op.scope, op.key, op.spec, (outcome) => this.#answer(outcome, op.spec));
     } catch (error) {
       answer = Promise.reject(error);
     }

@@ -2,12 +2,11 @@
 // idempotency index, refund totals and reconciliations. The commit path and recovery both call
 // `apply`, so a restarted engine derives exactly what the running one had.
 import { assert } from '../domain/errors.js';
-import { scopedKey } from '../domain/fingerprint.js';
 import type { LogRecord } from '../domain/log-record.js';
 import type { AccountRegistry } from './account-registry.js';
 import type { DurableLedger } from './durable-ledger.js';
 import type { IdempotencyIndex } from './idempotency-index.js';
-import { scopedKeyOf, type IdOf } from './record-views.js';
+import { keyScopeOf, type IdOf } from './record-views.js';
 import type { WriteBehindMap } from './write-behind-map.js';
 
 export interface Derived {
@@ -34,8 +33,8 @@ export class Projector {
     assert(record.seq === ledger.watermark + 1, `records apply in sequence (${ledger.watermark + 1}, got ${record.seq})`);
     this.#applyEffect(record);
     ledger.watermark = record.seq;
-    const scoped = scopedKeyOf(record, this.#idOf);
-    if (scoped !== undefined) this.#d.idempotency.remember(scoped, record);
+    const scope = keyScopeOf(record, this.#idOf);
+    if (scope !== undefined) this.#d.idempotency.remember(scope, record.key, record.seq, record.at);
   }
 
   #applyEffect(r: LogRecord): void {
@@ -88,6 +87,6 @@ export class Projector {
   #reconcile(r: LogRecord): void {
     this.#moveSupply(r.slot, r.chain, -r.amount);
     this.#d.reconciled.set(r.ref, r.seq);
-    if (r.key !== '') this.#d.idempotency.forget(scopedKey(this.#idOf(r.slot), r.key), r.ref);
+    if (r.key !== '') this.#d.idempotency.forget(this.#idOf(r.slot), r.key, r.ref);
   }
 }

@@ -10,18 +10,18 @@ import {
   payFingerprint,
   refundFingerprint,
   reservesScope,
-  scopedKey,
   transferFingerprint,
 } from '../domain/fingerprint.js';
 import { operationId } from '../domain/ids.js';
 import type { LogRecord } from '../domain/log-record.js';
+import type { WorkSpec } from './pending-op.js';
 
 export type IdOf = (slot: number) => string;
 
-/** The scoped idempotency key of a record, or undefined when it carries none. */
-export function scopedKeyOf(record: LogRecord, idOf: IdOf): string | undefined {
+/** The scope of a record's idempotency key, or undefined when it carries none of its own. */
+export function keyScopeOf(record: LogRecord, idOf: IdOf): string | undefined {
   if (record.key === '' || record.kind === 'reconcile') return undefined;
-  return scopedKey(record.kind === 'deposit' ? reservesScope : idOf(record.slot), record.key);
+  return record.kind === 'deposit' ? reservesScope : idOf(record.slot);
 }
 
 export function fingerprintOf(record: LogRecord, idOf: IdOf): string {
@@ -40,6 +40,23 @@ export function fingerprintOf(record: LogRecord, idOf: IdOf): string {
       return depositFingerprint(record.amount);
     default:
       throw new Error(`shardmint internal assertion failed: ${record.kind} records carry no idempotency key`);
+  }
+}
+
+/** The fingerprint of a worker operation not yet executed (the hot-path kinds). */
+export function fingerprintOfSpec(spec: WorkSpec, idOf: IdOf): string {
+  const amount = spec.amount ?? 0n;
+  switch (spec.kind) {
+    case 'mint':
+      return mintFingerprint(idOf(spec.slot), amount, spec.chain ?? '');
+    case 'burn':
+      return burnFingerprint(idOf(spec.slot), amount, spec.chain ?? '');
+    case 'transfer':
+      return transferFingerprint(idOf(spec.slot), idOf(spec.slot2 ?? -1), amount);
+    case 'pay':
+      return payFingerprint(idOf(spec.slot), amount);
+    default:
+      throw new Error(`shardmint internal assertion failed: ${spec.kind} has no fingerprint from its parameters alone`);
   }
 }
 

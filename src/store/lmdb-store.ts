@@ -12,13 +12,15 @@ import type {
   CheckpointHeader,
   Durability,
   IdempotencyEntry,
+  KeyChanges,
   LedgerStore,
 } from './store.js';
 
 const checkpointKey = 'checkpoint';
 
 type AccountRow = [id: string, balance: bigint, stateCode: number];
-type IdemRow = [seq: number, expiresAt: number];
+/** Idempotency entries: key [hash, seq], value expiresAt. */
+type IdemKey = [hash: number, seq: number];
 
 export interface LmdbStoreOptions {
   readonly directory: string;
@@ -30,9 +32,9 @@ export class LmdbStore implements LedgerStore {
   readonly #log: Database<Buffer, number>;
   readonly #meta: Database<CheckpointHeader, string>;
   readonly #accounts: Database<AccountRow, number>;
-  readonly #idem: Database<IdemRow, string>;
+  readonly #idem: Database<number, IdemKey>;
   /** Where the expiry sweep continues. */
-  #sweepFrom: string | undefined;
+  #sweepFrom: IdemKey | undefined;
   readonly #refunded: Database<bigint, number>;
   readonly #reconciled: Database<number, number>;
   readonly #durability: Durability;
@@ -48,7 +50,7 @@ export class LmdbStore implements LedgerStore {
     this.#log = this.#root.openDB({ name: 'log', encoding: 'binary' });
     this.#meta = this.#root.openDB({ name: 'meta' });
     this.#accounts = this.#root.openDB({ name: 'accounts' });
-    this.#idem = this.#root.openDB({ name: 'idempotency' });
+    this.#idem = this.#root.openDB({ name: 'key-index' });
     this.#refunded = this.#root.openDB({ name: 'refunded' });
     this.#reconciled = this.#root.openDB({ name: 'reconciled' });
     this.#lastSeq = this.#readLastSeq();
@@ -105,9 +107,11 @@ export class LmdbStore implements LedgerStore {
   }
 
   async writeCheckpoint(delta: CheckpointDelta): Promise<void> {
-    await this.#root.transaction(() => {
+    // batch(), not transaction(): the same atomic commit, but the puts are only queued here and run
+    // on lmdb's writer thread, where a transaction callback would run every B-tree insert on ours.
+    await this.#root.batch(() => {
       for (const a of delta.accounts) void this.#accounts.put(a.slot, [a.id, a.balance, a.stateCode]);
-      for (const [key, entry] of delta.idempotency) this.#writeIdempotency(key, entry);
+      this.#writeIdempotency(delta.idempotency);
       for (const [seq, total] of delta.refunded) void this.#refunded.put(seq, total);
       for (const [mintSeq, recSeq] of delta.reconciled) void this.#reconciled.put(mintSeq, recSeq);
       void this.#meta.put(checkpointKey, delta.header);
@@ -125,9 +129,12 @@ export class LmdbStore implements LedgerStore {
     }
   }
 
-  getIdempotency(scopedKey: string): IdempotencyEntry | undefined {
-    const row = this.#idem.get(scopedKey);
-    return row === undefined ? undefined : { seq: row[0], expiresAt: row[1] };
+  getIdempotency(hash: number): readonly IdempotencyEntry[] {
+    const entries: IdempotencyEntry[] = [];
+    for (const { key, value } of this.#idem.getRange({ start: [hash], end: [hash + 1] })) {
+      entries.push({ seq: key[1], expiresAt: value });
+    }
+    return entries;
   }
 
   getRefunded(paymentSeq: number): bigint | undefined {
@@ -139,23 +146,23 @@ export class LmdbStore implements LedgerStore {
     return this.#reconciled.get(mintSeq);
   }
 
-  expiredKeys(nowMs: number, scanMax: number): readonly string[] {
-    const expired: string[] = [];
+  expiredKeys(nowMs: number, scanMax: number): ReadonlyArray<readonly [hash: number, seq: number]> {
+    const expired: Array<readonly [number, number]> = [];
     let scanned = 0;
-    let last: string | undefined;
+    let last: IdemKey | undefined;
     const range = this.#sweepFrom === undefined ? { limit: scanMax } : { start: this.#sweepFrom, limit: scanMax };
     for (const { key, value } of this.#idem.getRange(range)) {
       scanned++;
       last = key;
-      if (value[1] <= nowMs) expired.push(key);
+      if (value <= nowMs) expired.push([key[0], key[1]]);
     }
     // Wrap round once the end is reached; the next call starts after the last key seen.
-    this.#sweepFrom = scanned < scanMax || last === undefined ? undefined : `${last}\0`;
+    this.#sweepFrom = scanned < scanMax || last === undefined ? undefined : [last[0], last[1] + 1];
     return expired;
   }
 
-  *idempotencyKeys(): Iterable<string> {
-    for (const key of this.#idem.getKeys()) yield key;
+  *idempotencyKeys(): Iterable<number> {
+    for (const key of this.#idem.getKeys()) yield key[0];
   }
 
   async close(): Promise<void> {
@@ -163,9 +170,13 @@ export class LmdbStore implements LedgerStore {
     await this.#root.close();
   }
 
-  #writeIdempotency(scopedKey: string, entry: IdempotencyEntry | null): void {
-    if (entry === null) void this.#idem.remove(scopedKey);
-    else void this.#idem.put(scopedKey, [entry.seq, entry.expiresAt]);
+  #writeIdempotency(changes: KeyChanges): void {
+    for (let i = 0; i < changes.count; i++) {
+      const key: IdemKey = [changes.hash[i] ?? 0, changes.seq[i] ?? 0];
+      const expiresAt = changes.expiresAt[i] ?? Number.NaN;
+      if (Number.isNaN(expiresAt)) void this.#idem.remove(key);
+      else void this.#idem.put(key, expiresAt);
+    }
   }
 
   #groupKeyAtOrBefore(seq: number): number | undefined {

@@ -23,19 +23,30 @@ export interface CheckpointHeader {
   readonly writtenAt: number;
 }
 
-/** A written idempotency key: the log record it names, and when it expires. The fingerprint is
- * derived from that record when needed, so it is not stored twice. */
+/**
+ * A written idempotency key, stored under its 53-bit key hash (domain/key-hash.ts): the log record
+ * it names, and when it expires. The key and fingerprint are read from that record when needed, so
+ * they are not stored twice; several keys can share a hash, so a hash can hold several entries.
+ */
 export interface IdempotencyEntry {
   readonly seq: number;
   readonly expiresAt: number;
+}
+
+/** Key-index changes as columns (cheap to build and to hand on); a NaN expiry deletes (hash, seq). */
+export interface KeyChanges {
+  readonly count: number;
+  readonly hash: Float64Array;
+  readonly seq: Float64Array;
+  readonly expiresAt: Float64Array;
 }
 
 /** What changed since the previous checkpoint, written in one atomic transaction. */
 export interface CheckpointDelta {
   readonly header: CheckpointHeader;
   readonly accounts: readonly AccountSnapshot[];
-  /** null deletes the key (freed by reconciliation or expired). */
-  readonly idempotency: ReadonlyArray<readonly [scopedKey: string, entry: IdempotencyEntry | null]>;
+  /** Entries to write; a NaN expiry deletes the entry (freed by reconciliation or expired). */
+  readonly idempotency: KeyChanges;
   readonly refunded: ReadonlyArray<readonly [paymentSeq: number, total: bigint]>;
   readonly reconciled: ReadonlyArray<readonly [mintSeq: number, reconcileSeq: number]>;
 }
@@ -54,16 +65,17 @@ export interface LedgerStore {
   writeCheckpoint(delta: CheckpointDelta): Promise<void>;
   loadCheckpoint(): CheckpointHeader | undefined;
   readAccounts(): Iterable<AccountSnapshot>;
-  getIdempotency(scopedKey: string): IdempotencyEntry | undefined;
+  /** The entries under a key hash (usually none or one). */
+  getIdempotency(hash: number): readonly IdempotencyEntry[];
   getRefunded(paymentSeq: number): bigint | undefined;
   getReconciled(mintSeq: number): number | undefined;
   /**
    * A bounded sweep for expired keys: examines at most `scanMax` entries, continuing where the
    * previous call stopped (wrapping round), and returns those that expired before nowMs.
    */
-  expiredKeys(nowMs: number, scanMax: number): readonly string[];
-  /** Every written idempotency key (to seed the engine's filter at open). */
-  idempotencyKeys(): Iterable<string>;
+  expiredKeys(nowMs: number, scanMax: number): ReadonlyArray<readonly [hash: number, seq: number]>;
+  /** The hash of every written idempotency entry (to seed the engine's filter at open). */
+  idempotencyKeys(): Iterable<number>;
 
   close(): Promise<void>;
 }

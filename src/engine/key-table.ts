@@ -1,0 +1,250 @@
+// The in-memory idempotency-key table: open addressing with linear probing over typed arrays, keyed
+// by the 53-bit key hash. A Map of key strings to entry objects held every live key's string and
+// object on the heap, which the garbage collector then walked on every scavenge; here a key costs 25
+// bytes outside the heap's object graph. Key strings are not kept: an entry names the log record of
+// its key, and `matches(seq)` confirms the key against that record whenever two hashes are equal.
+import { assert } from '../domain/errors.js';
+import { keyHashLow } from '../domain/key-hash.js';
+import type { KeyChanges } from '../store/store.js';
+
+const empty = 0;
+const live = 1;
+/** Freed by a reconciliation: held until purge() after its deletion is written (the disk may
+ * hold the key until then). Entries leave the table only in rebuilds, so there are no tombstones. */
+const freed = 2;
+const stateMask = 3;
+const dirtyBit = 4;
+
+const loadMax = 0.7;
+const capacityLog2Min = 10;
+const capacityLog2Max = 28;
+
+/** lookup(): the key is surely not live (expired, or freed here): do not look further. */
+export const keyAbsent = -1;
+/** lookup(): the key is not in memory: it may be on disk. */
+export const keyNotHeld = 0;
+
+
+/** Confirms that the log record `seq` carries the key being looked for (hashes can collide). */
+export type KeyMatch = (seq: number) => boolean;
+
+export class KeyTable {
+  #mask = 0;
+  #hash = new Float64Array(0);
+  #seq = new Float64Array(0);
+  #expires = new Float64Array(0);
+  #state = new Uint8Array(0);
+  /** Slots not empty (live or freed): what the load factor counts. */
+  #used = 0;
+  #live = 0;
+  #dirty = 0;
+  #freed = 0;
+  /** (hash, seq) pairs of replaced entries, deleted from disk with the next changes. */
+  #staleOnDisk: number[] = [];
+  /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
+  #earliestExpiry = Number.POSITIVE_INFINITY;
+
+  constructor(capacityLog2 = 16) {
+    this.#allocate(Math.max(capacityLog2Min, capacityLog2));
+  }
+
+  /** Live keys held (freed ones not counted). */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** The live entry's seq, keyAbsent, or keyNotHeld. */
+  lookup(hash: number, nowMs: number, matches: KeyMatch): number {
+    const i = this.#find(hash, matches);
+    if (i < 0) return keyNotHeld;
+    // The table holds a key's newest entry, so an expired or freed one settles it.
+    const isLive = ((this.#state[i] ?? empty) & stateMask) === live && (this.#expires[i] ?? 0) > nowMs;
+    return isLive ? (this.#seq[i] ?? 0) : keyAbsent;
+  }
+
+  /** Holds a key's newest record (replacing an older entry of the same key), to be written. */
+  remember(hash: number, seq: number, expiresAt: number, matches: KeyMatch): void {
+    assert(seq > 0, 'a key names a log record');
+    const i = this.#find(hash, matches);
+    if (i >= 0) {
+      const old = this.#seq[i] ?? 0;
+      // The replaced entry may be on disk, where it would outlive this one: delete it there.
+      if (old !== seq) this.#staleOnDisk.push(hash, old);
+      if (((this.#state[i] ?? empty) & stateMask) === freed) {
+        this.#live++;
+        this.#freed--;
+      }
+      return this.#write(i, hash, seq, expiresAt, live);
+    }
+    this.#insert(hash, seq, expiresAt, live);
+  }
+
+  /**
+   * Frees the key whose entry names `seq` (a reconciled mint), so it can execute again. Returns
+   * false when the table holds no entry of that key (the caller then looks on disk).
+   */
+  forget(hash: number, seq: number, matches: KeyMatch): boolean {
+    const i = this.#find(hash, matches);
+    if (i < 0) return false;
+    if (this.#seq[i] === seq && ((this.#state[i] ?? empty) & stateMask) === live) {
+      this.#live--;
+      this.#freed++;
+      this.#write(i, hash, seq, this.#expires[i] ?? 0, freed);
+    }
+    return true;
+  }
+
+  /** Holds a freed entry for a key known only on disk, so its deletion is written and it stays freed. */
+  holdFreed(hash: number, seq: number, expiresAt: number): void {
+    this.#insert(hash, seq, expiresAt, freed);
+  }
+
+  /** The slot of the key's entry (live or freed), or -1. */
+  #find(hash: number, matches: KeyMatch): number {
+    for (let i = keyHashLow(hash) & this.#mask, probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
+      const state = (this.#state[i] ?? empty) & stateMask;
+      if (state === empty) return -1;
+      if (this.#hash[i] === hash && matches(this.#seq[i] ?? 0)) return i;
+    }
+    return -1;
+  }
+
+  #insert(hash: number, seq: number, expiresAt: number, state: number): void {
+    let i = keyHashLow(hash) & this.#mask;
+    for (let probes = 0; ((this.#state[i] ?? empty) & stateMask) !== empty; probes++) {
+      assert(probes <= this.#mask, 'the key table always has an empty slot');
+      i = (i + 1) & this.#mask;
+    }
+    this.#used++;
+    if (state === live) this.#live++;
+    else this.#freed++;
+    this.#write(i, hash, seq, expiresAt, state);
+    if (this.#used > this.#capacity * loadMax) this.#grow();
+  }
+
+  /** The entries changed since the previous call; they count as written from now on. */
+  takeChanges(): KeyChanges {
+    const stale = this.#staleOnDisk;
+    this.#staleOnDisk = [];
+    const count = stale.length / 2 + this.#dirty;
+    const changes = { count, hash: new Float64Array(count), seq: new Float64Array(count), expiresAt: new Float64Array(count) };
+    let n = 0;
+    // Deletions of replaced entries first: a key re-held under the same seq is then put back after.
+    for (let j = 0; j < stale.length; j += 2, n++) {
+      changes.hash[n] = stale[j] ?? 0;
+      changes.seq[n] = stale[j + 1] ?? 0;
+      changes.expiresAt[n] = Number.NaN;
+    }
+    for (let i = 0; i <= this.#mask && n < count; i++) {
+      const flags = this.#state[i] ?? empty;
+      if ((flags & dirtyBit) === 0) continue;
+      const state = flags & stateMask;
+      changes.hash[n] = this.#hash[i] ?? 0;
+      changes.seq[n] = this.#seq[i] ?? 0;
+      changes.expiresAt[n] = state === freed ? Number.NaN : (this.#expires[i] ?? 0);
+      // A freed key stays freed until purge(), after its deletion is written.
+      this.#state[i] = state;
+      n++;
+    }
+    assert(n === count, 'every dirty entry is found');
+    this.#dirty = 0;
+    return changes;
+  }
+
+  /**
+   * Call after the changes taken are written. Drops freed keys and written entries that expired,
+   * then, while more than `keep` live keys are held, the
+   * oldest written ones (they stay on disk). Rebuilds the table without tombstones.
+   */
+  purge(nowMs: number, keep: number): void {
+    if (this.#freed === 0 && this.#live <= keep && nowMs < this.#earliestExpiry) return;
+    let cutoff = 0;
+    if (this.#live > keep) cutoff = this.#evictionCutoff(this.#live - keep);
+    const old = { hash: this.#hash, seq: this.#seq, expires: this.#expires, state: this.#state };
+    const stays = (i: number): boolean => {
+      const state = (old.state[i] ?? empty) & stateMask;
+      if (state === empty) return false;
+      // Dirty entries and freed ones are not on disk yet: they stay whatever their age.
+      if ((old.state[i] ?? empty) & dirtyBit) return true;
+      if (state === freed) return false;
+      return (old.expires[i] ?? 0) > nowMs && (old.seq[i] ?? 0) > cutoff;
+    };
+    let survivors = 0;
+    for (let i = 0; i < old.state.length; i++) if (stays(i)) survivors++;
+    this.#allocate(this.#capacityLog2For(survivors));
+    for (let i = 0; i < old.state.length; i++) {
+      if (stays(i)) this.#place(old.hash[i] ?? 0, old.seq[i] ?? 0, old.expires[i] ?? 0, old.state[i] ?? empty);
+    }
+  }
+
+  /** The seq at or below which written live entries are evicted, to drop about `excess` of them. */
+  #evictionCutoff(excess: number): number {
+    const seqs: number[] = [];
+    for (let i = 0; i <= this.#mask; i++) if ((this.#state[i] ?? empty) === live) seqs.push(this.#seq[i] ?? 0);
+    if (seqs.length === 0) return 0;
+    const sorted = Float64Array.from(seqs).sort();
+    return sorted[Math.min(excess, sorted.length) - 1] ?? 0;
+  }
+
+  get #capacity(): number {
+    return this.#mask + 1;
+  }
+
+  #capacityLog2For(entries: number): number {
+    let log2 = capacityLog2Min;
+    while (log2 < capacityLog2Max && entries >= (1 << log2) * loadMax * 0.5) log2++;
+    return log2;
+  }
+
+  #write(i: number, hash: number, seq: number, expiresAt: number, state: number): void {
+    if (((this.#state[i] ?? empty) & dirtyBit) === 0) this.#dirty++;
+    this.#hash[i] = hash;
+    this.#seq[i] = seq;
+    this.#expires[i] = expiresAt;
+    this.#state[i] = state | dirtyBit;
+    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+  }
+
+  #grow(): void {
+    const log2 = Math.log2(this.#capacity) + 1;
+    assert(log2 <= capacityLog2Max, 'the key table stays within its largest size');
+    const old = { hash: this.#hash, seq: this.#seq, expires: this.#expires, state: this.#state };
+    this.#allocate(log2);
+    for (let i = 0; i < old.state.length; i++) {
+      const flags = old.state[i] ?? empty;
+      if ((flags & stateMask) !== empty) this.#place(old.hash[i] ?? 0, old.seq[i] ?? 0, old.expires[i] ?? 0, flags);
+    }
+  }
+
+  /** Inserts an entry known to be absent (rebuilds only), keeping its state and dirty flag. */
+  #place(hash: number, seq: number, expires: number, flags: number): void {
+    let i = keyHashLow(hash) & this.#mask;
+    for (let probes = 0; ((this.#state[i] ?? empty) & stateMask) !== empty; probes++) {
+      assert(probes <= this.#mask, 'a rebuilt table has room');
+      i = (i + 1) & this.#mask;
+    }
+    this.#hash[i] = hash;
+    this.#seq[i] = seq;
+    this.#expires[i] = expires;
+    this.#state[i] = flags;
+    this.#used++;
+    if ((flags & stateMask) === live) this.#live++;
+    else this.#freed++;
+    if ((flags & dirtyBit) !== 0) this.#dirty++;
+    if (expires < this.#earliestExpiry) this.#earliestExpiry = expires;
+  }
+
+  #allocate(log2: number): void {
+    const capacity = 1 << log2;
+    this.#mask = capacity - 1;
+    this.#hash = new Float64Array(capacity);
+    this.#seq = new Float64Array(capacity);
+    this.#expires = new Float64Array(capacity);
+    this.#state = new Uint8Array(capacity);
+    this.#used = 0;
+    this.#live = 0;
+    this.#dirty = 0;
+    this.#freed = 0;
+    this.#earliestExpiry = Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,178 @@
+// Goal: the compact idempotency-key table answers every key exactly as a plain map of keys would,
+// with the disk as the fallback for what it evicted, even when keys share a hash; method: fast-check
+// command sequences (remember, forget, time, write-out, purge with a small cap) over keys whose
+// hashes collide on purpose, checked against a model after every step, with the written changes
+// applied to a disk map the way the store applies them.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { keyHash, keyHashLow } from '../dist/domain/key-hash.js';
+import { keyAbsent, keyNotHeld, KeyTable } from '../dist/engine/key-table.js';
+
+const keyNames = Array.from({ length: 5 }, (_, i) => `k${i}`);
+/** Three hashes for five keys: most probes meet another key's entry first. */
+const hashOf = (name: string): number => 2 ** 52 + (Number(name.slice(1)) % 3);
+
+type Command =
+  | { readonly op: 'remember'; readonly key: string; readonly ttl: number }
+  | { readonly op: 'forget'; readonly key: string; readonly current: boolean }
+  | { readonly op: 'advance'; readonly ms: number }
+  | { readonly op: 'write' }
+  | { readonly op: 'purge'; readonly keep: number };
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({ op: fc.constant('remember' as const), key: fc.constantFrom(...keyNames), ttl: fc.integer({ min: 1, max: 400 }) }),
+  fc.record({ op: fc.constant('forget' as const), key: fc.constantFrom(...keyNames), current: fc.boolean() }),
+  fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+  fc.record({ op: fc.constant('write' as const) }),
+  fc.record({ op: fc.constant('purge' as const), keep: fc.integer({ min: 0, max: 3 }) }),
+);
+
+class World {
+  readonly table = new KeyTable(10);
+  /** Which key each log record carries. */
+  readonly recordKey = new Map<number, string>();
+  /** The model: each key's newest record, expiry and whether it was freed. */
+  readonly model = new Map<string, { seq: number; expiresAt: number; freed: boolean }>();
+  /** The disk: "hash:seq" -> expiry, as the store keeps it. */
+  readonly disk = new Map<string, { hash: number; seq: number; expiresAt: number }>();
+  now = 1_000;
+  seq = 0;
+
+  matcher(name: string): (seq: number) => boolean {
+    return (seq) => this.recordKey.get(seq) === name;
+  }
+
+  apply(c: Command): void {
+    if (c.op === 'advance') this.now += c.ms;
+    else if (c.op === 'remember') this.remember(c.key, c.ttl);
+    else if (c.op === 'forget') this.forget(c.key, c.current);
+    else if (c.op === 'write') this.write();
+    else this.table.purge(this.now, c.keep);
+  }
+
+  remember(name: string, ttl: number): void {
+    const seq = ++this.seq;
+    this.recordKey.set(seq, name);
+    this.table.remember(hashOf(name), seq, this.now + ttl, this.matcher(name));
+    this.model.set(name, { seq, expiresAt: this.now + ttl, freed: false });
+  }
+
+  forget(name: string, current: boolean): void {
+    const entry = this.model.get(name);
+    if (entry === undefined) return;
+    const seq = current ? entry.seq : entry.seq - 1;
+    if (this.table.forget(hashOf(name), seq, this.matcher(name))) {
+      if (seq === entry.seq) entry.freed = true;
+      return;
+    }
+    // What IdempotencyIndex does for a key only on disk.
+    const written = this.newestOnDisk(name);
+    if (written !== undefined && written.seq === seq) {
+      this.table.holdFreed(hashOf(name), seq, written.expiresAt);
+      entry.freed = true;
+    }
+  }
+
+  write(): void {
+    const changes = this.table.takeChanges();
+    for (let i = 0; i < changes.count; i++) {
+      const hash = changes.hash[i] ?? 0;
+      const seq = changes.seq[i] ?? 0;
+      const expiresAt = changes.expiresAt[i] ?? Number.NaN;
+      if (Number.isNaN(expiresAt)) this.disk.delete(`${hash}:${seq}`);
+      else this.disk.set(`${hash}:${seq}`, { hash, seq, expiresAt });
+    }
+  }
+
+  newestOnDisk(name: string): { seq: number; expiresAt: number } | undefined {
+    let newest: { seq: number; expiresAt: number } | undefined;
+    for (const entry of this.disk.values()) {
+      if (entry.hash !== hashOf(name) || this.recordKey.get(entry.seq) !== name) continue;
+      if (newest === undefined || entry.seq > newest.seq) newest = entry;
+    }
+    return newest;
+  }
+
+  /** What the engine's lookup answers: memory first, then the disk. */
+  lookup(name: string): number {
+    const held = this.table.lookup(hashOf(name), this.now, this.matcher(name));
+    if (held === keyAbsent) return 0;
+    if (held !== keyNotHeld) return held;
+    const written = this.newestOnDisk(name);
+    return written !== undefined && written.expiresAt > this.now ? written.seq : 0;
+  }
+
+  expected(name: string): number {
+    const entry = this.model.get(name);
+    return entry === undefined || entry.freed || entry.expiresAt <= this.now ? 0 : entry.seq;
+  }
+}
+
+describe('key table', () => {
+  it('answers like a map of keys, with the disk behind it, across collisions, eviction and freeing', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 120 }), (commands) => {
+        const world = new World();
+        for (const c of commands) {
+          world.apply(c);
+          for (const name of keyNames) expect(world.lookup(name), `${name} after ${JSON.stringify(c)}`).toBe(world.expected(name));
+        }
+        // Once everything is written and purged to nothing, the disk alone answers the same.
+        world.write();
+        world.table.purge(world.now, 0);
+        for (const name of keyNames) expect(world.lookup(name)).toBe(world.expected(name));
+      }),
+      { numRuns: 2500 },
+    );
+  });
+
+  it('keeps a key freed after its entry was evicted to disk freed', () => {
+    const world = new World();
+    for (const c of [{ op: 'remember', key: 'k0', ttl: 50 }, { op: 'write' }, { op: 'purge', keep: 0 }, { op: 'forget', key: 'k0', current: true }] as const) world.apply(c);
+    expect(world.table.size).toBe(0);
+    expect(world.lookup('k0')).toBe(0);
+    world.write();
+    world.table.purge(world.now, 0);
+    expect(world.lookup('k0')).toBe(0);
+  });
+
+  it('deletes a replaced entry from disk, so a key freed twice does not come back', () => {
+    const world = new World();
+    const steps: Command[] = [
+      { op: 'remember', key: 'k0', ttl: 100 },
+      { op: 'write' },
+      { op: 'forget', key: 'k0', current: true },
+      { op: 'remember', key: 'k0', ttl: 100 },
+      { op: 'write' },
+      { op: 'forget', key: 'k0', current: true },
+      { op: 'write' },
+      { op: 'purge', keep: 0 },
+    ];
+    for (const c of steps) world.apply(c);
+    expect(world.lookup('k0')).toBe(0);
+  });
+
+  it('grows past its first size and keeps every key', () => {
+    const table = new KeyTable(10);
+    const count = 20_000;
+    for (let i = 1; i <= count; i++) table.remember(keyHash('acct', `key-${i}`), i, 1e15, () => false);
+    expect(table.size).toBe(count);
+    let found = 0;
+    for (let i = 1; i <= count; i++) if (table.lookup(keyHash('acct', `key-${i}`), 0, (seq) => seq === i) === i) found++;
+    expect(found).toBe(count);
+  });
+});
+
+describe('key hash', () => {
+  it('is a positive safe integer that tells scope from key', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (scope, key) => {
+        const hash = keyHash(scope, key);
+        expect(Number.isSafeInteger(hash) && hash > 0).toBe(true);
+        expect(keyHashLow(hash)).toBe(hash % 2 ** 32);
+      }),
+    );
+    expect(keyHash('ab', 'c')).not.toBe(keyHash('a', 'bc'));
+    expect(keyHash('alice', 'k1')).not.toBe(keyHash('bob', 'k1'));
+  });
+});
