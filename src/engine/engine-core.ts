@@ -16,7 +16,7 @@ import { reservesScope } from '../domain/fingerprint.js';
 import { keyHash } from '../domain/key-hash.js';
 import { amountMax } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
-import { opKindCode } from '../domain/op-kind.js';
+import { opKindCode, type OpKind } from '../domain/op-kind.js';
 import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal } from '../domain/outcomes.js';
 import { Counters } from '../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
@@ -36,13 +36,14 @@ import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
+import { KeyedOp, type Answer, type KeyedHost, type RefusalOf } from './keyed-op.js';
 import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 import { WriteBehindMap } from './write-behind-map.js';
 import type { WorkerInit } from './worker/worker-data.js';
 
-export type Answer = Record<string, unknown> | Refusal;
+export type { Answer } from './keyed-op.js';
 
 export type { WorkOutcome, WorkSpec } from './pending-op.js';
 
@@ -69,7 +70,7 @@ export type StoreFactory = (options: ResolvedOptions) => LedgerStore;
 export const lmdbStoreFactory: StoreFactory = (options) =>
   new LmdbStore({ directory: options.path, durability: options.durability });
 
-export class EngineCore implements Settler {
+export class EngineCore implements Settler, KeyedHost {
   readonly options: ResolvedOptions;
   readonly derived: Derived;
   readonly metrics = new EngineMetrics();
@@ -95,6 +96,8 @@ export class EngineCore implements Settler {
   #phase: Phase = 'open';
   #failure: EngineFailedError | undefined;
   #recordsSinceCheckpoint = 0;
+  /** The record findRecord read last (durable records never change). */
+  #lastFound: LogRecord | undefined;
   #checkpointing: Promise<void> | undefined;
 
   /** Opens and recovers; on any failure releases what it took (directory lock, store). */
@@ -241,20 +244,46 @@ export class EngineCore implements Settler {
   }
 
   /**
-   * keyed() for a worker operation of the hot path, without async layers on the common path (a key
-   * neither in flight nor live): one promise chain per call, and the fingerprint is built only if
-   * the key turns out to be in use. The key stays in flight until the answer settles, as in keyed().
+   * A keyed worker operation of the hot path (mint, burn, transfer, pay), counted in the metrics. A
+   * key neither in flight nor live (the common case) becomes one KeyedOp, which is also the key's
+   * in-flight entry and answers, counts and frees itself; every other case goes through keyed().
+   * The fingerprint is built only if the key turns out to be in use.
    */
-  keyedWork(scope: string, key: string, spec: WorkSpec, answerOf: (outcome: WorkOutcome) => Answer): Promise<Answer> {
+  keyedWork(scope: string, key: string, spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
     const hash = keyHash(scope, key);
     if (this.#inFlightKeys.has(hash) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
-      return this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), () => this.work(spec).then(answerOf));
+      const answer = this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), async () => {
+        const outcome = await this.work(spec);
+        return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);
+      });
+      return this.observe(spec.kind, started, answer);
     }
-    const answer = this.work(spec).then(answerOf);
-    this.#inFlightKeys.set(hash, { scope, key, fingerprint: undefined, spec, answer });
-    const settled = (): void => void this.#inFlightKeys.delete(hash);
-    answer.then(settled, settled);
-    return answer;
+    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, { scope, key, hash, started });
+    this.#inFlightKeys.set(hash, op);
+    this.#submit(op);
+    return op.answer;
+  }
+
+  /** KeyedHost: a keyed operation ended. */
+  release(op: KeyedOp): void {
+    if (this.#inFlightKeys.get(op.hash) === op) this.#inFlightKeys.delete(op.hash);
+  }
+
+  /** Counts the outcome and the latency of an answer, without another async layer. */
+  observe(kind: OpKind, started: number, answer: Promise<Answer>): Promise<Answer> {
+    const metrics = this.metrics;
+    return answer.then(
+      (result) => {
+        metrics.count(kind, result.ok === true ? ('replayed' in result && result.replayed === true ? 'replayed' : 'ok') : String(result.code));
+        metrics.recordLatency(started);
+        return result;
+      },
+      (error: unknown) => {
+        metrics.count(kind, error instanceof ShardmintError ? error.code : 'error');
+        metrics.recordLatency(started);
+        throw error;
+      },
+    );
   }
 
   #fingerprintOf(inFlight: InFlightKey): string {
@@ -273,10 +302,23 @@ export class EngineCore implements Settler {
 
   /** Sends one operation to its shard's worker; resolves with its durable record, or its refusal. */
   work(spec: WorkSpec): Promise<WorkOutcome> {
-    return new Promise<WorkOutcome>((resolve, reject) => {
-      const chain = spec.chain === undefined ? -1 : (this.#chainIndex.get(spec.chain) ?? -1);
-      this.#router.submit(new PendingOp(spec, opKindCode(spec.kind), chain, this, resolve, reject));
-    });
+    const op = new PendingOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this);
+    const outcome = op.outcome();
+    this.#submit(op);
+    return outcome;
+  }
+
+  /** Queues an operation; a full shard queue (ERR_CAPACITY) ends it at once. */
+  #submit(op: PendingOp): void {
+    try {
+      this.#router.submit(op);
+    } catch (error) {
+      op.reject(error);
+    }
+  }
+
+  #chainOf(spec: WorkSpec): number {
+    return spec.chain === undefined ? -1 : (this.#chainIndex.get(spec.chain) ?? -1);
   }
 
   /** Settler: a worker executed `op` in `row` of `batch`. */
@@ -332,7 +374,11 @@ export class EngineCore implements Settler {
   /** A durable record by sequence number, or undefined when there is none (yet). */
   findRecord(seq: number): LogRecord | undefined {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > this.derived.ledger.watermark) return undefined;
-    return this.#store.findRecord(seq);
+    // A replay reads its record to confirm the key, then for the fingerprint, then for the answer.
+    if (this.#lastFound?.seq === seq) return this.#lastFound;
+    const record = this.#store.findRecord(seq);
+    this.#lastFound = record;
+    return record;
   }
 
   stateCodeOf(state: AccountState): number {

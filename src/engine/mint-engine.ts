@@ -29,6 +29,7 @@ import {
   requireRecord,
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome, type WorkSpec } from './engine-core.js';
+import type { Refused } from './pending-op.js';
 import type { LockSnapshot, MetricsSnapshot } from './metrics.js';
 import { PrometheusExporter } from './prometheus.js';
 import { prometheusContentType } from 'prom-client';
@@ -428,6 +429,9 @@ export class MintEngine {
     return resultOf(outcome, this.#core.idOf, false);
   }
 
+  /** One function for every keyed call (no closure per operation). */
+  readonly #refusalOfSpec = (outcome: Refused, spec: WorkSpec): Refusal => this.#refusal(outcome, this.#accountsOf(spec));
+
   /** The accounts a refusal message names. */
   #accountsOf(spec: WorkSpec): string {
     const idOf = this.#core.idOf;
@@ -449,37 +453,19 @@ export class MintEngine {
 
   /**
    * A keyed worker operation on the hot path (mint, burn, transfer, pay): `prepare` validates the
-   * arguments and names the operation, or answers a refusal; then one promise chain runs it
-   * (EngineCore.keyedWork) and counts it. Bad arguments reject, as everywhere.
+   * arguments and names the operation, or answers a refusal; EngineCore.keyedWork runs and counts
+   * it. Bad arguments reject, as everywhere.
    */
   #keyedOp(kind: OpKind, prepare: () => KeyedOp | Refusal): Promise<Answer> {
     const started = performance.now();
-    let answer: Promise<Answer>;
     try {
       this.#core.assertUsable();
       const op = prepare();
-      answer = 'ok' in op ? Promise.resolve(op) : this.#core.keyedWork(op.scope, op.key, op.spec, (outcome) => this.#answer(outcome, op.spec));
+      if ('ok' in op) return this.#core.observe(kind, started, Promise.resolve(op));
+      return this.#core.keyedWork(op.scope, op.key, op.spec, this.#refusalOfSpec, started);
     } catch (error) {
-      answer = Promise.reject(error);
+      return this.#core.observe(kind, started, Promise.reject(error));
     }
-    return this.#observe(kind, started, answer);
-  }
-
-  /** Counts the outcome and the latency of an answer, without another async layer. */
-  #observe(kind: OpKind, started: number, answer: Promise<Answer>): Promise<Answer> {
-    const metrics = this.#core.metrics;
-    return answer.then(
-      (result) => {
-        metrics.count(kind, result.ok === true ? ('replayed' in result && result.replayed === true ? 'replayed' : 'ok') : String(result.code));
-        metrics.recordLatency(started);
-        return result;
-      },
-      (error: unknown) => {
-        metrics.count(kind, error instanceof ShardmintError ? error.code : 'error');
-        metrics.recordLatency(started);
-        throw error;
-      },
-    );
   }
 
   async #track(kind: OpKind, run: () => Promise<Answer>): Promise<Answer> {

@@ -44,11 +44,11 @@ export class PendingOp implements WorkOp, Durable {
   readonly arg: number;
   readonly spec: WorkSpec;
   readonly #settler: Settler;
-  readonly #resolve: (outcome: WorkOutcome) => void;
-  readonly #reject: (error: unknown) => void;
+  #resolve: (outcome: WorkOutcome) => void = noop;
+  #reject: (error: unknown) => void = noop;
   #record: LogRecord | undefined;
 
-  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, resolve: (outcome: WorkOutcome) => void, reject: (error: unknown) => void) {
+  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler) {
     this.kind = kindCode;
     this.slot = spec.slot;
     this.slot2 = spec.slot2 ?? -1;
@@ -57,8 +57,14 @@ export class PendingOp implements WorkOp, Durable {
     this.arg = spec.arg ?? -1;
     this.spec = spec;
     this.#settler = settler;
-    this.#resolve = resolve;
-    this.#reject = reject;
+  }
+
+  /** The outcome (a durable record or a refusal), or the error that stopped the operation. */
+  outcome(): Promise<WorkOutcome> {
+    return new Promise<WorkOutcome>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   get record(): LogRecord {
@@ -92,3 +98,5 @@ export class PendingOp implements WorkOp, Durable {
     this.#reject(error);
   }
 }
+
+function noop(): void {}

@@ -1,0 +1,80 @@
+// A keyed operation of the hot path (mint, burn, transfer, pay) whose key was neither in flight nor
+// live. It is the router's work item, the pipeline's waiter and the in-flight entry of its key at
+// once, and when it ends it answers the caller, counts itself and frees its key: one object and one
+// promise per call instead of a chain of promises and closures, which the garbage collector had to
+// trace for as long as the call was in flight.
+import { ShardmintError } from '../domain/errors.js';
+import type { Refusal } from '../domain/outcomes.js';
+import type { EngineMetrics } from './metrics.js';
+import { PendingOp, type Refused, type Settler, type WorkSpec } from './pending-op.js';
+import { resultOf, type IdOf } from './record-views.js';
+
+export type Answer = Record<string, unknown> | Refusal;
+
+/** Builds the caller's refusal from a worker's refusal (the engine words its messages). */
+export type RefusalOf = (outcome: Refused, spec: WorkSpec) => Refusal;
+
+export interface KeyedHost {
+  readonly idOf: IdOf;
+  readonly metrics: EngineMetrics;
+  /** The operation ended: its key is no longer in flight. */
+  release(op: KeyedOp): void;
+}
+
+export class KeyedOp extends PendingOp {
+  readonly scope: string;
+  readonly key: string;
+  readonly hash: number;
+  /** Built from `spec` only if another call with the same key needs it. */
+  readonly fingerprint: undefined = undefined;
+  readonly answer: Promise<Answer>;
+  readonly #host: KeyedHost;
+  readonly #refusalOf: RefusalOf;
+  readonly #started: number;
+  #answer: (answer: Answer) => void = () => undefined;
+  #fail: (error: unknown) => void = () => undefined;
+
+  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, key: { scope: string; key: string; hash: number; started: number }) {
+    super(spec, kindCode, chainIndex, settler);
+    this.scope = key.scope;
+    this.key = key.key;
+    this.hash = key.hash;
+    this.#started = key.started;
+    this.#host = host;
+    this.#refusalOf = refusalOf;
+    this.answer = new Promise<Answer>((resolve, reject) => {
+      this.#answer = resolve;
+      this.#fail = reject;
+    });
+  }
+
+  override refused(outcome: Refused): void {
+    this.#answered(this.#refusalOf(outcome, this.spec));
+  }
+
+  override resolve(): void {
+    this.#answered(resultOf(this.record, this.#host.idOf, false));
+  }
+
+  override fail(error: unknown): void {
+    this.#failed(error);
+  }
+
+  override reject(error: unknown): void {
+    this.#failed(error);
+  }
+
+  #answered(answer: Answer): void {
+    this.#host.release(this);
+    this.#host.metrics.count(this.spec.kind, answer.ok === true ? 'ok' : String(answer.code));
+    this.#host.metrics.recordLatency(this.#started);
+    this.#answer(answer);
+  }
+
+  #failed(error: unknown): void {
+    this.#host.release(this);
+    this.#host.metrics.count(this.spec.kind, error instanceof ShardmintError ? error.code : 'error');
+    this.#host.metrics.recordLatency(this.#started);
+    this.#fail(error);
+  }
+}
