@@ -249,7 +249,11 @@ export class EngineCore implements Settler, KeyedHost {
    * in-flight entry and answers, counts and frees itself; every other case goes through keyed().
    * The fingerprint is built only if the key turns out to be in use.
    */
-  keyedWork(scope: string, key: string, spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
+  keyedWork(spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
+    // The key is scoped to the operation's primary account.
+    const scope = this.idOf(spec.slot);
+    const key = spec.key ?? '';
+    assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);
     if (this.#inFlightKeys.has(hash) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
       const answer = this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), async () => {
@@ -258,7 +262,7 @@ export class EngineCore implements Settler, KeyedHost {
       });
       return this.observe(spec.kind, started, answer);
     }
-    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, { scope, key, hash, started });
+    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, scope, hash, started);
     this.#inFlightKeys.set(hash, op);
     this.#submit(op);
     return op.answer;

@@ -34,12 +34,13 @@ export class KeyedOp extends PendingOp {
   #answer: (answer: Answer) => void = () => undefined;
   #fail: (error: unknown) => void = () => undefined;
 
-  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, key: { scope: string; key: string; hash: number; started: number }) {
+  // Positional: an options object would be one more allocation per call.
+  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
     super(spec, kindCode, chainIndex, settler);
-    this.scope = key.scope;
-    this.key = key.key;
-    this.hash = key.hash;
-    this.#started = key.started;
+    this.scope = scope;
+    this.key = spec.key ?? '';
+    this.hash = hash;
+    this.#started = started;
     this.#host = host;
     this.#refusalOf = refusalOf;
     this.answer = new Promise<Answer>((resolve, reject) => {

@@ -55,13 +55,6 @@ function lockSnapshot(m: LockMetrics): LockSnapshot {
   };
 }
 
-/** A validated keyed worker operation: its key scope and its worker spec (the fingerprint derives from it). */
-interface KeyedOp {
-  readonly scope: string;
-  readonly key: string;
-  readonly spec: WorkSpec;
-}
-
 /** The engine-owned account that receives payments and pays refunds (money stays in the ledger). */
 export const paymentsClearingAccount = '$payments';
 
@@ -164,53 +157,58 @@ export class MintEngine {
   }
 
   mint(args: MintArgs): Promise<Outcome<MintResult>> {
-    return this.#supplyMove('mint', args) as Promise<Outcome<MintResult>>;
+    return this.#keyed('mint', this.#supplySpec, args) as Promise<Outcome<MintResult>>;
   }
 
   burn(args: BurnArgs): Promise<Outcome<BurnResult>> {
-    return this.#supplyMove('burn', args) as Promise<Outcome<BurnResult>>;
-  }
-
-  #supplyMove(kind: 'mint' | 'burn', args: MintArgs): Promise<Answer> {
-    return this.#keyedOp(kind, () => {
-      const a = requireRecord(args, `${kind} arguments`);
-      const account = requireAccountId(a['account'], 'account');
-      const amount = requireAmount(a['amount'], 'amount');
-      const chain = requireChain(a['chain'], this.#core.options.chains);
-      const key = requireIdempotencyKey(a['idempotencyKey']);
-      const slot = this.#slotOrRefusal(account);
-      if (typeof slot !== 'number') return slot;
-      return { scope: account, key, spec: { kind, slot, chain, amount, key } };
-    });
+    return this.#keyed('burn', this.#supplySpec, args) as Promise<Outcome<BurnResult>>;
   }
 
   transfer(args: TransferArgs): Promise<Outcome<TransferResult>> {
-    return this.#keyedOp('transfer', () => {
-      const a = requireRecord(args, 'transfer arguments');
-      const from = requireAccountId(a['from'], 'from');
-      const to = requireAccountId(a['to'], 'to');
-      const amount = requireAmount(a['amount'], 'amount');
-      const key = requireIdempotencyKey(a['idempotencyKey']);
-      if (from === to) throw new InvalidArgumentError('transfer: from and to must be different accounts');
-      const slot = this.#slotOrRefusal(from);
-      if (typeof slot !== 'number') return slot;
-      const slot2 = this.#slotOrRefusal(to);
-      if (typeof slot2 !== 'number') return slot2;
-      return { scope: from, key, spec: { kind: 'transfer', slot, slot2, amount, key } };
-    }) as Promise<Outcome<TransferResult>>;
+    return this.#keyed('transfer', this.#transferSpec, args) as Promise<Outcome<TransferResult>>;
   }
 
   pay(args: PayArgs): Promise<Outcome<PayResult>> {
-    return this.#keyedOp('pay', () => {
-      const a = requireRecord(args, 'pay arguments');
-      const account = requireAccountId(a['account'], 'account');
-      const amount = requireAmount(a['amount'], 'amount');
-      const key = requireIdempotencyKey(a['idempotencyKey']);
-      const slot = this.#slotOrRefusal(account);
-      if (typeof slot !== 'number') return slot;
-      return { scope: account, key, spec: { kind: 'pay', slot, amount, key } };
-    }) as Promise<Outcome<PayResult>>;
+    return this.#keyed('pay', this.#paySpec, args) as Promise<Outcome<PayResult>>;
   }
+
+  // The hot path's argument checks, as functions made once (a closure per call is garbage to trace).
+  // Each names its operation with a spec whose primary slot is the key's scope, or refuses.
+
+  readonly #supplySpec = (kind: OpKind, args: unknown): WorkSpec | Refusal => {
+    const a = requireRecord(args, kind === 'mint' ? 'mint arguments' : 'burn arguments');
+    const account = requireAccountId(a['account'], 'account');
+    const amount = requireAmount(a['amount'], 'amount');
+    const chain = requireChain(a['chain'], this.#core.options.chains);
+    const key = requireIdempotencyKey(a['idempotencyKey']);
+    const slot = this.#slotOrRefusal(account);
+    if (typeof slot !== 'number') return slot;
+    return { kind, slot, chain, amount, key };
+  };
+
+  readonly #transferSpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
+    const a = requireRecord(args, 'transfer arguments');
+    const from = requireAccountId(a['from'], 'from');
+    const to = requireAccountId(a['to'], 'to');
+    const amount = requireAmount(a['amount'], 'amount');
+    const key = requireIdempotencyKey(a['idempotencyKey']);
+    if (from === to) throw new InvalidArgumentError('transfer: from and to must be different accounts');
+    const slot = this.#slotOrRefusal(from);
+    if (typeof slot !== 'number') return slot;
+    const slot2 = this.#slotOrRefusal(to);
+    if (typeof slot2 !== 'number') return slot2;
+    return { kind: 'transfer', slot, slot2, amount, key };
+  };
+
+  readonly #paySpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
+    const a = requireRecord(args, 'pay arguments');
+    const account = requireAccountId(a['account'], 'account');
+    const amount = requireAmount(a['amount'], 'amount');
+    const key = requireIdempotencyKey(a['idempotencyKey']);
+    const slot = this.#slotOrRefusal(account);
+    if (typeof slot !== 'number') return slot;
+    return { kind: 'pay', slot, amount, key };
+  };
 
   refund(args: RefundArgs): Promise<Outcome<RefundResult>> {
     return this.#track('refund', async () => {
@@ -456,13 +454,13 @@ export class MintEngine {
    * arguments and names the operation, or answers a refusal; EngineCore.keyedWork runs and counts
    * it. Bad arguments reject, as everywhere.
    */
-  #keyedOp(kind: OpKind, prepare: () => KeyedOp | Refusal): Promise<Answer> {
+  #keyed(kind: OpKind, prepare: (kind: OpKind, args: unknown) => WorkSpec | Refusal, args: unknown): Promise<Answer> {
     const started = performance.now();
     try {
       this.#core.assertUsable();
-      const op = prepare();
-      if ('ok' in op) return this.#core.observe(kind, started, Promise.resolve(op));
-      return this.#core.keyedWork(op.scope, op.key, op.spec, this.#refusalOfSpec, started);
+      const spec = prepare(kind, args);
+      if ('ok' in spec) return this.#core.observe(kind, started, Promise.resolve(spec));
+      return this.#core.keyedWork(spec, this.#refusalOfSpec, started);
     } catch (error) {
       return this.#core.observe(kind, started, Promise.reject(error));
     }

@@ -1,5 +1,5 @@
 // The LMDB store. One environment per data directory with named databases; the log is keyed by the
-// first seq of each group and its values are msgpackr bytes (log-codec.ts). Writes go through
+// first seq of each entry (a group, or a slice of one) and its values are log-codec.ts bytes. Writes go through
 // lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -17,6 +17,7 @@ import type {
 } from './store.js';
 
 const checkpointKey = 'checkpoint';
+const logEntryRecordsMax = 128;
 
 type AccountRow = [id: string, balance: bigint, stateCode: number];
 /** Idempotency entries: key [hash, seq], value expiresAt. */
@@ -65,7 +66,15 @@ export class LmdbStore implements LedgerStore {
     assert(last.seq - first.seq + 1 === records.length, 'a group is contiguous');
     this.#lastSeq = last.seq;
     this.#uncommitted.set(first.seq, records);
-    const written = this.#log.put(first.seq, encodeGroup(records));
+    // Stored in entries of at most logEntryRecordsMax records, so that reading one record back (a
+    // replay) copies a few kilobytes, not a whole group. Puts of one event turn share a transaction
+    // and commit in order; even split, every committed prefix of the log is valid.
+    let written: Promise<boolean> | undefined;
+    for (let from = 0; from < records.length; from += logEntryRecordsMax) {
+      const to = Math.min(records.length, from + logEntryRecordsMax);
+      written = this.#log.put(first.seq + from, encodeGroup(records, from, to));
+    }
+    assert(written !== undefined, 'a group writes at least one entry');
     const settled = written.finally(() => this.#uncommitted.delete(first.seq));
     if (this.#durability === 'none') {
       settled.catch((error: unknown) => (this.#asyncFailure ??= error));

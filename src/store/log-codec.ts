@@ -9,14 +9,20 @@ import { opKindCode, opKindOfCode } from '../domain/op-kind.js';
 
 const fixedBytes = 8 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 2 + 1;
 
-export function encodeGroup(records: readonly LogRecord[]): Buffer {
-  let bound = 4 + 4 * records.length;
-  for (const r of records) bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
-  const buf = Buffer.allocUnsafe(bound);
-  buf.writeUInt32LE(records.length, 0);
-  let at = 4 + 4 * records.length;
-  for (let i = 0; i < records.length; i++) {
+/** Encodes records[from, to) as one group. */
+export function encodeGroup(records: readonly LogRecord[], from = 0, to = records.length): Buffer {
+  const count = to - from;
+  assert(count >= 0 && from >= 0 && to <= records.length, 'a group encodes a range of the records');
+  let bound = 4 + 4 * count;
+  for (let i = from; i < to; i++) {
     const r = records[i] as LogRecord;
+    bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
+  }
+  const buf = Buffer.allocUnsafe(bound);
+  buf.writeUInt32LE(count, 0);
+  let at = 4 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const r = records[from + i] as LogRecord;
     buf.writeUInt32LE(at, 4 + 4 * i);
     buf.writeDoubleLE(r.seq, at);
     buf.writeUInt8(opKindCode(r.kind), at + 8);
