@@ -146,10 +146,10 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
 
 async function runOne(engine: MintEngine, source: RequestSource, tally: RunTally, latency: ReturnType<typeof createHistogram>): Promise<void> {
   const { request, duplicate, original } = source.next();
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   try {
     const result = (await sendRequest(engine, request)) as Record<string, unknown>;
-    latency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
+    latency.record(Math.max(1, Math.round((performance.now() - started) * 1e6)));
     tally.operations++;
     if (result['ok'] !== true) {
       countCode(tally.refused, String(result['code']));
