@@ -91,7 +91,7 @@ program
   .option('--duplicates <share>', 'share of requests that reuse an earlier key', share, 0.05)
   .option('--cross-shard <share>', 'share of transfers whose accounts are in different shards', share, 0.5)
   .option('--skew <exponent>', 'Zipf exponent of account popularity (0 = uniform)', exponent, 0)
-  .option('--concurrency <n>', 'requests in flight', positiveInteger, 4096)
+  .option('--concurrency <n>', 'requests in flight', positiveInteger, 1024)
   .option('--durability <mode>', "'flush', 'commit' or 'none'", 'flush')
   .option('--store <store>', "'lmdb' or 'native-free'", 'lmdb')
   .option('--path <dir>', 'data directory to keep (default: a temporary one, removed)')

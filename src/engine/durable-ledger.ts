@@ -8,7 +8,10 @@ export class DurableLedger {
   readonly #balances: BigInt64Array;
   readonly #states: Uint8Array;
   readonly #created: Uint8Array;
-  readonly #dirty = new Set<number>();
+  /** Accounts changed since the last checkpoint: a flag per slot and the list of flagged slots
+   * (a Set costs a hash-table insert per operation on the commit path). */
+  readonly #dirtyFlags: Uint8Array;
+  #dirty: number[] = [];
   readonly chainSupply = new Map<string, bigint>();
   supply = 0n;
   reserves = 0n;
@@ -21,6 +24,7 @@ export class DurableLedger {
     this.#balances = new BigInt64Array(maxAccounts);
     this.#states = new Uint8Array(maxAccounts);
     this.#created = new Uint8Array(maxAccounts);
+    this.#dirtyFlags = new Uint8Array(maxAccounts);
     for (const chain of chains) this.chainSupply.set(chain, 0n);
   }
 
@@ -40,19 +44,25 @@ export class DurableLedger {
     assert(this.#created[slot] === 0, 'an account slot is created once');
     this.#created[slot] = 1;
     this.#accounts++;
-    this.#dirty.add(slot);
+    this.#markDirty(slot);
   }
 
   addBalance(slot: number, delta: bigint): void {
     const next = (this.#balances[slot] ?? 0n) + delta;
     assert(next >= 0n, 'a durable balance never goes negative');
     this.#balances[slot] = next;
-    this.#dirty.add(slot);
+    this.#markDirty(slot);
+  }
+
+  #markDirty(slot: number): void {
+    if (this.#dirtyFlags[slot] === 1) return;
+    this.#dirtyFlags[slot] = 1;
+    this.#dirty.push(slot);
   }
 
   setState(slot: number, code: number): void {
     this.#states[slot] = code;
-    this.#dirty.add(slot);
+    this.#markDirty(slot);
   }
 
   addChainSupply(chain: string, delta: bigint): void {
@@ -78,12 +88,10 @@ export class DurableLedger {
 
   /** Accounts changed since the last call, with their current values. */
   takeDirtyAccounts(idOf: (slot: number) => string): AccountSnapshot[] {
-    const changed: AccountSnapshot[] = [];
-    for (const slot of this.#dirty) {
-      changed.push({ slot, id: idOf(slot), balance: this.balance(slot), stateCode: this.stateCode(slot) });
-    }
-    this.#dirty.clear();
-    return changed;
+    const slots = this.#dirty;
+    this.#dirty = [];
+    for (const slot of slots) this.#dirtyFlags[slot] = 0;
+    return slots.map((slot) => ({ slot, id: idOf(slot), balance: this.balance(slot), stateCode: this.stateCode(slot) }));
   }
 
   header(writtenAt: number): CheckpointHeader {

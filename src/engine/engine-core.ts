@@ -329,21 +329,8 @@ export class EngineCore implements Settler, KeyedHost {
   settle(op: PendingOp, batch: Batch, row: number): void {
     const code = batch.code[row] ?? -1;
     if (code === wireLockTimeout) return op.reject(new LockTimeoutError(this.options.lockTimeoutMs));
-    if (code !== wireOk) return op.refused({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
-    const spec = op.spec;
-    const setState = spec.kind === 'setState';
-    op.applied({
-      seq: batch.seq[row] ?? 0,
-      kind: spec.kind,
-      slot: spec.slot,
-      slot2: setState ? (batch.aux[row] ?? -1) : (spec.slot2 ?? -1),
-      amount: spec.amount ?? 0n,
-      chain: spec.chain ?? '',
-      key: spec.key ?? '',
-      ref: setState ? (spec.arg ?? -1) : (spec.ref ?? -1),
-      at: batch.at[row] ?? 0,
-      id: '',
-    });
+    if (code !== wireOk) return op.declined({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
+    op.applied(batch.seq[row] ?? 0, batch.at[row] ?? 0, batch.aux[row] ?? -1);
     this.#pipeline.submit(op);
   }
 

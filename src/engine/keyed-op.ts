@@ -23,7 +23,6 @@ export interface KeyedHost {
 
 export class KeyedOp extends PendingOp {
   readonly scope: string;
-  readonly key: string;
   readonly hash: number;
   /** Built from `spec` only if another call with the same key needs it. */
   readonly fingerprint: undefined = undefined;
@@ -38,7 +37,6 @@ export class KeyedOp extends PendingOp {
   constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
     super(spec, kindCode, chainIndex, settler);
     this.scope = scope;
-    this.key = spec.key ?? '';
     this.hash = hash;
     this.#started = started;
     this.#host = host;
@@ -49,7 +47,7 @@ export class KeyedOp extends PendingOp {
     });
   }
 
-  override refused(outcome: Refused): void {
+  override declined(outcome: Refused): void {
     this.#answered(this.#refusalOf(outcome, this.spec));
   }
 

@@ -35,27 +35,43 @@ export interface Settler {
   settle(op: PendingOp, batch: Batch, row: number): void;
 }
 
-export class PendingOp implements WorkOp, Durable {
-  readonly kind: number;
-  readonly slot: number;
-  readonly slot2: number;
-  readonly chain: number;
-  readonly amount: bigint;
+/**
+ * Once its worker applied it, the operation is its own log record (one object per operation, not
+ * two): the record fields are written once, by applied(), and never change after.
+ */
+export class PendingOp implements WorkOp, Durable, LogRecord {
+  // The worker's inputs (WorkOp).
+  readonly code: number;
+  readonly chainIndex: number;
   readonly arg: number;
   readonly spec: WorkSpec;
+  // The log record (LogRecord), complete once applied() ran.
+  seq = 0;
+  readonly kind: OpKind;
+  readonly slot: number;
+  slot2: number;
+  readonly amount: bigint;
+  readonly chain: string;
+  readonly key: string;
+  ref: number;
+  at = 0;
+  readonly id = '';
   readonly #settler: Settler;
   #resolve: (outcome: WorkOutcome) => void = noop;
   #reject: (error: unknown) => void = noop;
-  #record: LogRecord | undefined;
 
   constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler) {
-    this.kind = kindCode;
-    this.slot = spec.slot;
-    this.slot2 = spec.slot2 ?? -1;
-    this.chain = chainIndex;
-    this.amount = spec.amount ?? 0n;
+    this.code = kindCode;
+    this.chainIndex = chainIndex;
     this.arg = spec.arg ?? -1;
     this.spec = spec;
+    this.kind = spec.kind;
+    this.slot = spec.slot;
+    this.slot2 = spec.slot2 ?? -1;
+    this.amount = spec.amount ?? 0n;
+    this.chain = spec.chain ?? '';
+    this.key = spec.key ?? '';
+    this.ref = spec.ref ?? -1;
     this.#settler = settler;
   }
 
@@ -68,20 +84,28 @@ export class PendingOp implements WorkOp, Durable {
   }
 
   get record(): LogRecord {
-    assert(this.#record !== undefined, 'an operation reaches the pipeline with its record');
-    return this.#record;
+    assert(this.seq > 0, 'an operation reaches the pipeline once applied');
+    return this;
   }
 
-  /** The worker applied it: wait for durability with this record. */
-  applied(record: LogRecord): void {
-    this.#record = record;
+  /** The worker applied it as `seq` at `at`; setState also learns the state it left (`slot2`). */
+  applied(seq: number, at: number, previousState: number): void {
+    assert(this.seq === 0, 'an operation is applied once');
+    this.seq = seq;
+    this.at = at;
+    if (this.kind === 'setState') {
+      this.slot2 = previousState;
+      this.ref = this.arg;
+    }
   }
 
   done(batch: Batch, row: number): void {
     this.#settler.settle(this, batch, row);
   }
 
-  refused(outcome: Refused): void {
+  /** The worker refused it. (Not named `refused`: outcomes tell a refusal by `'refused' in outcome`,
+   * and this object is also the record of an applied operation.) */
+  declined(outcome: Refused): void {
     this.#resolve(outcome);
   }
 

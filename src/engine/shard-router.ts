@@ -10,10 +10,12 @@ import { batchOperationsMax } from '../domain/limits.js';
 import { Batch } from './batch.js';
 
 export interface WorkOp {
-  readonly kind: number;
+  /** The operation kind's code (op-kind.ts). */
+  readonly code: number;
   readonly slot: number;
   readonly slot2: number;
-  readonly chain: number;
+  /** The chain's index in the engine's chain list, or -1. */
+  readonly chainIndex: number;
   readonly amount: bigint;
   readonly arg: number;
   /** Called with the batch and this operation's row once the operation has executed. */
@@ -117,10 +119,10 @@ export class ShardRouter {
   #fill(batch: Batch, ops: readonly WorkOp[]): Batch {
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as WorkOp;
-      batch.kind[i] = op.kind;
+      batch.kind[i] = op.code;
       batch.slot[i] = op.slot;
       batch.slot2[i] = op.slot2;
-      batch.chain[i] = op.chain;
+      batch.chain[i] = op.chainIndex;
       batch.amount[i] = op.amount;
       batch.arg[i] = op.arg;
       batch.code[i] = -1;
