@@ -44,7 +44,6 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
   readonly code: number;
   readonly chainIndex: number;
   readonly arg: number;
-  readonly spec: WorkSpec;
   // The log record (LogRecord), complete once applied() ran.
   seq = 0;
   readonly kind: OpKind;
@@ -64,7 +63,6 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
     this.code = kindCode;
     this.chainIndex = chainIndex;
     this.arg = spec.arg ?? -1;
-    this.spec = spec;
     this.kind = spec.kind;
     this.slot = spec.slot;
     this.slot2 = spec.slot2 ?? -1;
@@ -81,6 +79,12 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+  }
+
+  /** The operation's parameters: the op carries them all (the caller's spec object is not kept,
+   * so it dies young instead of being traced for as long as the operation is in flight). */
+  get spec(): WorkSpec {
+    return this;
   }
 
   get record(): LogRecord {
