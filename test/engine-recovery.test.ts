@@ -4,8 +4,9 @@
 // then a full comparison of the observable state and of every key's replay before and after reopening.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MintEngine } from '../dist/index.js';
-import { expectConserved, freshEngine, seedAccounts } from './fixtures/engine.js';
+import { MintEngine } from '../dist/index.js';
+import { LmdbStore } from '../dist/store/lmdb-store.js';
+import { engineOptions, expectConserved, freshEngine, seedAccounts, tempDirectory } from './fixtures/engine.js';
 
 let dispose: (() => Promise<void>) | undefined;
 afterEach(async () => dispose?.());
@@ -73,4 +74,20 @@ describe('recovery', () => {
       if (minted.ok) expect(await reopened.getMint(minted.mintId)).toMatchObject({ reconciled: true });
     });
   }
+
+  it('refuses to open when the checkpoint counts log records the log does not hold', async () => {
+    const dir = tempDirectory();
+    try {
+      // The store keeps its checkpoint and its log in two environments: a damaged pair is caught.
+      const store = new LmdbStore({ directory: dir.path, durability: 'flush' });
+      const chainSupply = { ethereum: 0n };
+      const header = { seq: 5, supply: 0n, reserves: 0n, clearing: 0n, chainSupply, accountCount: 0, writtenAt: Date.now() };
+      const none = { count: 0, hash: new Float64Array(0), seq: new Float64Array(0), expiresAt: new Float64Array(0) };
+      await store.writeCheckpoint({ header, accounts: [], idempotency: none, refunded: [], reconciled: [] });
+      await store.close();
+      await expect(MintEngine.open(engineOptions(dir.path))).rejects.toMatchObject({ code: 'ERR_ENGINE_FAILED', message: expect.stringMatching(/damaged/) });
+    } finally {
+      dir.remove();
+    }
+  });
 });

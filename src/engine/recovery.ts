@@ -1,6 +1,6 @@
 // Recovery at open: load the last checkpoint, replay the log tail after it through the projector
 // (the same code the commit path runs), then seed shared memory from the recovered durable state.
-import { InvalidArgumentError, assert } from '../domain/errors.js';
+import { InvalidArgumentError, ShardmintError, assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
 import { Counters } from '../shm/counters.js';
 import { globalSlot, type ShmLayout, type ShmViews } from '../shm/layout.js';
@@ -17,6 +17,10 @@ export function replayLog(store: LedgerStore, derived: Derived, projector: Proje
       derived.ledger.restoreAccount(account);
     }
     derived.ledger.restoreCounters(header);
+  }
+  if (derived.ledger.watermark > store.lastSequence()) {
+    const counted = `the checkpoint counts log records up to ${derived.ledger.watermark}`;
+    throw new ShardmintError('ERR_ENGINE_FAILED', `${counted} but the log ends at ${store.lastSequence()}: the data directory is damaged`);
   }
   let replayed = 0;
   for (const group of store.readAfter(derived.ledger.watermark)) {

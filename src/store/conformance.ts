@@ -107,7 +107,7 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
     },
   },
   {
-    name: 'writes checkpoints atomically with accounts and index entries, and deletes keys given null',
+    name: 'writes checkpoints (accounts atomically with the header) and index entries, and deletes entries given NaN',
     async run(open, directory) {
       const store = open(directory);
       await store.writeCheckpoint(delta(3));

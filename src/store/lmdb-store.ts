@@ -1,5 +1,7 @@
-// The LMDB store. One environment per data directory with named databases; the log is keyed by the
-// first seq of each entry (a group, or a slice of one) and its values are log-codec.ts bytes. Writes go through
+// The LMDB store. Two environments per data directory: ledger.mdb holds only the ordered log (keyed
+// by the first seq of each entry, a group or a slice of one; values are log-codec.ts bytes), and
+// state.mdb everything checkpoints write. A checkpoint covers only durable log records, so the two
+// need no common transaction. Writes go through
 // lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -18,6 +20,7 @@ import type {
 
 const checkpointKey = 'checkpoint';
 const logEntryRecordsMax = 128;
+const keyPutsPerTurn = 4_096;
 
 type AccountRow = [id: string, balance: bigint, stateCode: number];
 /** Idempotency entries: key [hash, seq], value expiresAt. */
@@ -30,6 +33,10 @@ export interface LmdbStoreOptions {
 
 export class LmdbStore implements LedgerStore {
   readonly #root: RootDatabase;
+  /** Everything but the log lives in a second environment (state.mdb): checkpoints write many
+   * pages (key-index entries land on random pages), and in the log's environment every log commit
+   * waited behind those transactions and their syncs, for up to hundreds of milliseconds. */
+  readonly #stateRoot: RootDatabase;
   readonly #log: Database<Buffer, number>;
   readonly #meta: Database<CheckpointHeader, string>;
   readonly #accounts: Database<AccountRow, number>;
@@ -49,11 +56,12 @@ export class LmdbStore implements LedgerStore {
     this.#durability = options.durability;
     this.#root = open({ path: join(options.directory, 'ledger.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
     this.#log = this.#root.openDB({ name: 'log', encoding: 'binary' });
-    this.#meta = this.#root.openDB({ name: 'meta' });
-    this.#accounts = this.#root.openDB({ name: 'accounts' });
-    this.#idem = this.#root.openDB({ name: 'key-index' });
-    this.#refunded = this.#root.openDB({ name: 'refunded' });
-    this.#reconciled = this.#root.openDB({ name: 'reconciled' });
+    this.#stateRoot = open({ path: join(options.directory, 'state.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
+    this.#meta = this.#stateRoot.openDB({ name: 'meta' });
+    this.#accounts = this.#stateRoot.openDB({ name: 'accounts' });
+    this.#idem = this.#stateRoot.openDB({ name: 'key-index' });
+    this.#refunded = this.#stateRoot.openDB({ name: 'refunded' });
+    this.#reconciled = this.#stateRoot.openDB({ name: 'reconciled' });
     this.#lastSeq = this.#readLastSeq();
   }
 
@@ -116,16 +124,28 @@ export class LmdbStore implements LedgerStore {
   }
 
   async writeCheckpoint(delta: CheckpointDelta): Promise<void> {
+    // The header must never outlive log records it counts: the two environments share no
+    // transaction, and with durability 'none' the caller's watermark runs ahead of the log commit.
+    await this.#root.committed;
+    // Key-index entries first, a slice per event-loop turn: queuing hundreds of thousands of puts
+    // at once held the engine's thread for a few hundred milliseconds.
+    const keys = delta.idempotency;
+    let keysWritten: Promise<unknown> = Promise.resolve();
+    for (let from = 0; from < keys.count; from += keyPutsPerTurn) {
+      const to = Math.min(keys.count, from + keyPutsPerTurn);
+      keysWritten = this.#stateRoot.batch(() => this.#writeIdempotency(keys, from, to));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await keysWritten;
     // batch(), not transaction(): the same atomic commit, but the puts are only queued here and run
     // on lmdb's writer thread, where a transaction callback would run every B-tree insert on ours.
-    await this.#root.batch(() => {
+    await this.#stateRoot.batch(() => {
       for (const a of delta.accounts) void this.#accounts.put(a.slot, [a.id, a.balance, a.stateCode]);
-      this.#writeIdempotency(delta.idempotency);
       for (const [seq, total] of delta.refunded) void this.#refunded.put(seq, total);
       for (const [mintSeq, recSeq] of delta.reconciled) void this.#reconciled.put(mintSeq, recSeq);
       void this.#meta.put(checkpointKey, delta.header);
     });
-    if (this.#durability === 'flush') await this.#root.flushed;
+    if (this.#durability === 'flush') await this.#stateRoot.flushed;
   }
 
   loadCheckpoint(): CheckpointHeader | undefined {
@@ -176,11 +196,13 @@ export class LmdbStore implements LedgerStore {
 
   async close(): Promise<void> {
     await this.#root.flushed;
+    await this.#stateRoot.flushed;
     await this.#root.close();
+    await this.#stateRoot.close();
   }
 
-  #writeIdempotency(changes: KeyChanges): void {
-    for (let i = 0; i < changes.count; i++) {
+  #writeIdempotency(changes: KeyChanges, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
       const key: IdemKey = [changes.hash[i] ?? 0, changes.seq[i] ?? 0];
       const expiresAt = changes.expiresAt[i] ?? Number.NaN;
       if (Number.isNaN(expiresAt)) void this.#idem.remove(key);

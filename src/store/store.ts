@@ -62,6 +62,12 @@ export interface LedgerStore {
   readBackward(): Iterable<readonly LogRecord[]>;
   findRecord(seq: number): LogRecord | undefined;
 
+  /**
+   * Writes a checkpoint; resolves once durable. Accounts, totals and the header are one atomic
+   * write. Index entries may go first, in several smaller writes (so the caller's thread is never
+   * held long): any of them landing without the header is harmless, since each one names a record
+   * that is already durable and recovery writes it again.
+   */
   writeCheckpoint(delta: CheckpointDelta): Promise<void>;
   loadCheckpoint(): CheckpointHeader | undefined;
   readAccounts(): Iterable<AccountSnapshot>;
