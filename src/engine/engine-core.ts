@@ -251,7 +251,7 @@ export class EngineCore implements Settler, KeyedHost {
    */
   keyedWork(spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
     // The key is scoped to the operation's primary account.
-    const scope = this.idOf(spec.slot);
+    const scope = spec.scope ?? this.idOf(spec.slot);
     const key = spec.key ?? '';
     assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);

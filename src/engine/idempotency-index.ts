@@ -6,7 +6,7 @@
 import { keyHash } from '../domain/key-hash.js';
 import type { IdempotencyEntry, KeyChanges, LedgerStore } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
-import { keyAbsent, keyNotHeld, KeyTable } from './key-table.js';
+import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
 const diskSweepMax = 5_000;
 
@@ -14,7 +14,7 @@ const diskSweepMax = 5_000;
 export type RecordHasKey = (seq: number, scope: string, key: string) => boolean;
 
 export class IdempotencyIndex {
-  readonly #table = new KeyTable();
+  readonly #table: KeyTable;
   readonly #store: LedgerStore;
   readonly #ttlMs: number;
   readonly #memoryKeysMax: number;
@@ -29,6 +29,8 @@ export class IdempotencyIndex {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
+    // Room for the cap at the table's load limit: it should not have to grow while serving.
+    this.#table = new KeyTable(Math.ceil(Math.log2(memoryKeysMax / keyTableLoadMax)));
     this.#recordHasKey = recordHasKey;
     for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
   }
@@ -56,10 +58,10 @@ export class IdempotencyIndex {
   }
 
   /** A durable record with a key: the key replays it until `at` + TTL. */
-  remember(scope: string, key: string, seq: number, at: number): void {
+  remember(scope: string, key: string, seq: number, at: number, hash = keyHash(scope, key)): void {
     this.#scope = scope;
     this.#key = key;
-    this.#table.remember(keyHash(scope, key), seq, at + this.#ttlMs, this.#matches);
+    this.#table.remember(hash, seq, at + this.#ttlMs, this.#matches);
   }
 
   /** Frees a key whose operation (`seq`) was rolled back, so the same key can execute again. */

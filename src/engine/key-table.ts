@@ -15,7 +15,8 @@ const freed = 2;
 const stateMask = 3;
 const dirtyBit = 4;
 
-const loadMax = 0.7;
+export const keyTableLoadMax = 0.7;
+const loadMax = keyTableLoadMax;
 const capacityLog2Min = 10;
 const capacityLog2Max = 28;
 
@@ -44,8 +45,18 @@ export class KeyTable {
   /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
   #earliestExpiry = Number.POSITIVE_INFINITY;
 
+  /** The table never shrinks below this. */
+  readonly #log2Floor: number;
+
+  /**
+   * `capacityLog2` is the starting (and smallest) size. Sized for the keys expected, the table never
+   * has to grow, which stops the engine for a moment (tens of milliseconds at a million keys); the
+   * arrays are zero-filled lazily by the OS, so slots never written cost no memory.
+   */
   constructor(capacityLog2 = 16) {
-    this.#allocate(Math.max(capacityLog2Min, capacityLog2));
+    assert(capacityLog2 >= capacityLog2Min && capacityLog2 <= capacityLog2Max, 'the key table starts within its sizes');
+    this.#log2Floor = capacityLog2;
+    this.#allocate(capacityLog2);
   }
 
   /** Live keys held (freed ones not counted). */
@@ -191,7 +202,7 @@ export class KeyTable {
   }
 
   #capacityLog2For(entries: number): number {
-    let log2 = capacityLog2Min;
+    let log2 = this.#log2Floor;
     while (log2 < capacityLog2Max && entries >= (1 << log2) * loadMax * 0.5) log2++;
     return log2;
   }

@@ -183,7 +183,7 @@ export class MintEngine {
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return { kind, slot, chain, amount, key };
+    return { kind, slot, chain, amount, key, scope: account };
   };
 
   readonly #transferSpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
@@ -197,7 +197,7 @@ export class MintEngine {
     if (typeof slot !== 'number') return slot;
     const slot2 = this.#slotOrRefusal(to);
     if (typeof slot2 !== 'number') return slot2;
-    return { kind: 'transfer', slot, slot2, amount, key };
+    return { kind: 'transfer', slot, slot2, amount, key, scope: from };
   };
 
   readonly #paySpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
@@ -207,7 +207,7 @@ export class MintEngine {
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return { kind: 'pay', slot, amount, key };
+    return { kind: 'pay', slot, amount, key, scope: account };
   };
 
   refund(args: RefundArgs): Promise<Outcome<RefundResult>> {

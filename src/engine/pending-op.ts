@@ -20,6 +20,8 @@ export interface WorkSpec {
   readonly ref?: number;
   /** setState: the new state code. */
   readonly arg?: number;
+  /** Keyed operations: the key's scope, the primary account's id (saves looking it up again). */
+  readonly scope?: string;
 }
 
 export interface Refused {

@@ -6,6 +6,7 @@ import type { LogRecord } from '../domain/log-record.js';
 import type { AccountRegistry } from './account-registry.js';
 import type { DurableLedger } from './durable-ledger.js';
 import type { IdempotencyIndex } from './idempotency-index.js';
+import { KeyedOp } from './keyed-op.js';
 import { keyScopeOf, type IdOf } from './record-views.js';
 import type { WriteBehindMap } from './write-behind-map.js';
 
@@ -33,6 +34,8 @@ export class Projector {
     assert(record.seq === ledger.watermark + 1, `records apply in sequence (${ledger.watermark + 1}, got ${record.seq})`);
     this.#applyEffect(record);
     ledger.watermark = record.seq;
+    // An operation of the hot path knows its key's scope and hash already.
+    if (record instanceof KeyedOp) return this.#d.idempotency.remember(record.scope, record.key, record.seq, record.at, record.hash);
     const scope = keyScopeOf(record, this.#idOf);
     if (scope !== undefined) this.#d.idempotency.remember(scope, record.key, record.seq, record.at);
   }
