@@ -51,6 +51,8 @@ class World {
   }
 
   remember(name: string, ttl: number): void {
+    // As in the engine: only a key that is not live executes (and is then remembered); a live one replays.
+    if (this.lookup(name) !== 0) return;
     const seq = ++this.seq;
     this.recordKey.set(seq, name);
     this.table.remember(hashOf(name), seq, this.now + ttl, this.matcher(name));

@@ -19,6 +19,7 @@ export const keyTableLoadMax = 0.7;
 const loadMax = keyTableLoadMax;
 const capacityLog2Min = 10;
 const capacityLog2Max = 28;
+const evictionBuckets = 4_096;
 
 /** lookup(): the key is surely not live (expired, or freed here): do not look further. */
 export const keyAbsent = -1;
@@ -45,17 +46,13 @@ export class KeyTable {
   /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
   #earliestExpiry = Number.POSITIVE_INFINITY;
 
-  /** The table never shrinks below this. */
-  readonly #log2Floor: number;
-
   /**
-   * `capacityLog2` is the starting (and smallest) size. Sized for the keys expected, the table never
+   * `capacityLog2` is the starting size (it only grows, past the load limit). Sized for the keys expected, the table never
    * has to grow, which stops the engine for a moment (tens of milliseconds at a million keys); the
    * arrays are zero-filled lazily by the OS, so slots never written cost no memory.
    */
   constructor(capacityLog2 = 16) {
     assert(capacityLog2 >= capacityLog2Min && capacityLog2 <= capacityLog2Max, 'the key table starts within its sizes');
-    this.#log2Floor = capacityLog2;
     this.#allocate(capacityLog2);
   }
 
@@ -164,47 +161,99 @@ export class KeyTable {
 
   /**
    * Call after the changes taken are written. Drops freed keys and written entries that expired,
-   * then, while more than `keep` live keys are held, the
-   * oldest written ones (they stay on disk). Rebuilds the table without tombstones.
+   * then, while more than `keep` live keys are held, about the oldest written ones (they stay on
+   * disk). In place, by backward-shift deletion: no second table is built, nothing is sorted.
    */
   purge(nowMs: number, keep: number): void {
     if (this.#freed === 0 && this.#live <= keep && nowMs < this.#earliestExpiry) return;
-    let cutoff = 0;
-    if (this.#live > keep) cutoff = this.#evictionCutoff(this.#live - keep);
-    const old = { hash: this.#hash, seq: this.#seq, expires: this.#expires, state: this.#state };
-    const stays = (i: number): boolean => {
-      const state = (old.state[i] ?? empty) & stateMask;
-      if (state === empty) return false;
-      // Dirty entries and freed ones are not on disk yet: they stay whatever their age.
-      if ((old.state[i] ?? empty) & dirtyBit) return true;
-      if (state === freed) return false;
-      return (old.expires[i] ?? 0) > nowMs && (old.seq[i] ?? 0) > cutoff;
-    };
-    let survivors = 0;
-    for (let i = 0; i < old.state.length; i++) if (stays(i)) survivors++;
-    this.#allocate(this.#capacityLog2For(survivors));
-    for (let i = 0; i < old.state.length; i++) {
-      if (stays(i)) this.#place(old.hash[i] ?? 0, old.seq[i] ?? 0, old.expires[i] ?? 0, old.state[i] ?? empty);
+    const cutoff = this.#live > keep ? this.#evictionCutoff(this.#live - keep) : 0;
+    // Start after an empty slot: no cluster spans it, so no entry moves across the scan's start.
+    const start = this.#emptySlot();
+    let earliest = Number.POSITIVE_INFINITY;
+    let steps = 0;
+    for (let n = 1; n <= this.#mask; ) {
+      assert(steps++ <= 2 * (this.#mask + 1), 'a purge visits each slot and each deletion once');
+      const i = (start + n) & this.#mask;
+      // After a deletion the slot holds the entry shifted into it: look at it again.
+      if (this.#drops(i, nowMs, cutoff)) {
+        this.#deleteAt(i);
+        continue;
+      }
+      if (((this.#state[i] ?? empty) & stateMask) !== empty) earliest = Math.min(earliest, this.#expires[i] ?? 0);
+      n++;
     }
+    this.#earliestExpiry = earliest;
   }
 
-  /** The seq at or below which written live entries are evicted, to drop about `excess` of them. */
+  /** Dirty entries and freed ones not yet written stay whatever their age. */
+  #drops(i: number, nowMs: number, cutoff: number): boolean {
+    const flags = this.#state[i] ?? empty;
+    if (flags === empty || (flags & dirtyBit) !== 0) return false;
+    if (flags === freed) return true;
+    return (this.#expires[i] ?? 0) <= nowMs || (this.#seq[i] ?? 0) < cutoff;
+  }
+
+  /** Empties slot i and shifts later entries of its cluster back, so every probe stays unbroken. */
+  #deleteAt(i: number): void {
+    if (((this.#state[i] ?? empty) & stateMask) === live) this.#live--;
+    else this.#freed--;
+    this.#used--;
+    let hole = i;
+    for (let j = (i + 1) & this.#mask, probes = 0; ((this.#state[j] ?? empty) & stateMask) !== empty; j = (j + 1) & this.#mask) {
+      assert(probes++ <= this.#mask, 'a cluster ends at an empty slot');
+      const home = keyHashLow(this.#hash[j] ?? 0) & this.#mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      const staysPut = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (staysPut) continue;
+      this.#hash[hole] = this.#hash[j] ?? 0;
+      this.#seq[hole] = this.#seq[j] ?? 0;
+      this.#expires[hole] = this.#expires[j] ?? 0;
+      this.#state[hole] = this.#state[j] ?? empty;
+      hole = j;
+    }
+    this.#hash[hole] = 0;
+    this.#seq[hole] = 0;
+    this.#expires[hole] = 0;
+    this.#state[hole] = empty;
+  }
+
+  #emptySlot(): number {
+    for (let i = 0; i <= this.#mask; i++) if (((this.#state[i] ?? empty) & stateMask) === empty) return i;
+    assert(false, 'the load limit leaves empty slots');
+    return -1;
+  }
+
+  /**
+   * The seq below which written live entries are evicted to drop at least `excess` of them: a
+   * histogram of their seqs (seqs grow with time, so low seqs are the oldest keys).
+   */
   #evictionCutoff(excess: number): number {
-    const seqs: number[] = [];
-    for (let i = 0; i <= this.#mask; i++) if ((this.#state[i] ?? empty) === live) seqs.push(this.#seq[i] ?? 0);
-    if (seqs.length === 0) return 0;
-    const sorted = Float64Array.from(seqs).sort();
-    return sorted[Math.min(excess, sorted.length) - 1] ?? 0;
+    let lowest = Number.POSITIVE_INFINITY;
+    let highest = 0;
+    for (let i = 0; i <= this.#mask; i++) {
+      if (this.#state[i] !== live) continue;
+      const seq = this.#seq[i] ?? 0;
+      lowest = Math.min(lowest, seq);
+      highest = Math.max(highest, seq);
+    }
+    if (highest === 0) return 0;
+    const width = (highest - lowest + 1) / evictionBuckets;
+    const counts = new Uint32Array(evictionBuckets);
+    for (let i = 0; i <= this.#mask; i++) {
+      if (this.#state[i] !== live) continue;
+      const bucket = Math.min(evictionBuckets - 1, Math.floor(((this.#seq[i] ?? 0) - lowest) / width));
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
+    }
+    let seen = 0;
+    for (let b = 0; b < evictionBuckets; b++) {
+      seen += counts[b] ?? 0;
+      if (seen >= excess) return b === evictionBuckets - 1 ? highest + 1 : lowest + (b + 1) * width;
+    }
+    return highest + 1;
   }
 
   get #capacity(): number {
     return this.#mask + 1;
-  }
-
-  #capacityLog2For(entries: number): number {
-    let log2 = this.#log2Floor;
-    while (log2 < capacityLog2Max && entries >= (1 << log2) * loadMax * 0.5) log2++;
-    return log2;
   }
 
   #write(i: number, hash: number, seq: number, expiresAt: number, state: number): void {
