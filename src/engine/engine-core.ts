@@ -50,7 +50,7 @@ export type { WorkOutcome, WorkSpec } from './pending-op.js';
 const memoryKeysMax = 1_000_000;
 const inFlightTurnsMax = 1_000;
 const memoryIndexEntriesMax = 200_000;
-const checkpointIntervalMs = 5_000;
+const checkpointIntervalMs = 15_000;
 const closeDrainMs = 30_000;
 
 type Phase = 'open' | 'closing' | 'closed' | 'failed';

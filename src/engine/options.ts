@@ -45,7 +45,7 @@ export interface MintEngineOptions {
   readonly lockTimeoutMs?: number;
   /** Operations queued per shard before new ones are refused with ERR_CAPACITY. Default 65,536. */
   readonly shardQueueDepthMax?: number;
-  /** Log records between balance checkpoints. Default 200,000. */
+  /** Log records between balance checkpoints (also every 15 s and at close). Default 1,000,000: recovery replays at most that many records. */
   readonly checkpointEveryRecords?: number;
   /** Stress mode: scan shared memory for wait-for cycles every few ms. Default false. */
   readonly detectDeadlocks?: boolean;
@@ -98,7 +98,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     durability: oneOf(o['durability'], 'durability', ['flush', 'commit', 'none'] as const, 'flush'),
     lockTimeoutMs: integer(o['lockTimeoutMs'], 'lockTimeoutMs', 1, lockTimeoutMsMax, 5000),
     shardQueueDepthMax: integer(o['shardQueueDepthMax'], 'shardQueueDepthMax', 1, 16_777_216, shardQueueDepthMaxDefault),
-    checkpointEveryRecords: integer(o['checkpointEveryRecords'], 'checkpointEveryRecords', 1, 100_000_000, 200_000),
+    checkpointEveryRecords: integer(o['checkpointEveryRecords'], 'checkpointEveryRecords', 1, 100_000_000, 1_000_000),
     detectDeadlocks: flag(o['detectDeadlocks'], 'detectDeadlocks'),
     faults: faultPlan(o['faults']),
   };
