@@ -13,7 +13,7 @@ import {
   assert,
 } from '../domain/errors.js';
 import { reservesScope } from '../domain/fingerprint.js';
-import { keyHash } from '../domain/key-hash.js';
+import { keyHash, keyHashLow } from '../domain/key-hash.js';
 import { amountMax } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode, type OpKind } from '../domain/op-kind.js';
@@ -84,7 +84,8 @@ export class EngineCore implements Settler, KeyedHost {
   readonly #pipeline: CommitPipeline;
   readonly #pool: Piscina;
   readonly #router: ShardRouter;
-  /** Keys executing now, by key hash. */
+  /** Keys executing now, by inFlightSlot(key hash): a small integer keeps the map on its fast path
+   * (a 53-bit key is a heap number); keys sharing a slot take turns, as keys sharing a hash do. */
   readonly #inFlightKeys = new Map<number, InFlightKey>();
   readonly #chainIndex: Map<string, number>;
   readonly #timer: NodeJS.Timeout;
@@ -216,7 +217,7 @@ export class EngineCore implements Settler, KeyedHost {
   async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>): Promise<Answer> {
     const hash = keyHash(scope, key);
     for (let turns = 0; ; turns++) {
-      const inFlight = this.#inFlightKeys.get(hash);
+      const inFlight = this.#inFlightKeys.get(inFlightSlot(hash));
       if (inFlight === undefined) break;
       if (inFlight.scope === scope && inFlight.key === key) {
         if (this.#fingerprintOf(inFlight) !== fingerprint) return conflict(key);
@@ -235,11 +236,13 @@ export class EngineCore implements Settler, KeyedHost {
       return resultOf(record, this.idOf, true);
     }
     const answer = execute();
-    this.#inFlightKeys.set(hash, { scope, key, fingerprint, spec: undefined, answer });
+    const entry = { scope, key, fingerprint, spec: undefined, answer };
+    const slot = inFlightSlot(hash);
+    this.#inFlightKeys.set(slot, entry);
     try {
       return await answer;
     } finally {
-      this.#inFlightKeys.delete(hash);
+      if (this.#inFlightKeys.get(slot) === entry) this.#inFlightKeys.delete(slot);
     }
   }
 
@@ -255,7 +258,7 @@ export class EngineCore implements Settler, KeyedHost {
     const key = spec.key ?? '';
     assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);
-    if (this.#inFlightKeys.has(hash) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
+    if (this.#inFlightKeys.has(inFlightSlot(hash)) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
       const answer = this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), async () => {
         const outcome = await this.work(spec);
         return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);
@@ -263,14 +266,15 @@ export class EngineCore implements Settler, KeyedHost {
       return this.observe(spec.kind, started, answer);
     }
     const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, scope, hash, started);
-    this.#inFlightKeys.set(hash, op);
+    this.#inFlightKeys.set(inFlightSlot(hash), op);
     this.#submit(op);
     return op.answer;
   }
 
   /** KeyedHost: a keyed operation ended. */
   release(op: KeyedOp): void {
-    if (this.#inFlightKeys.get(op.hash) === op) this.#inFlightKeys.delete(op.hash);
+    const slot = inFlightSlot(op.hash);
+    if (this.#inFlightKeys.get(slot) === op) this.#inFlightKeys.delete(slot);
   }
 
   /** Counts the outcome and the latency of an answer, without another async layer. */
@@ -517,6 +521,11 @@ export class EngineCore implements Settler, KeyedHost {
 function workerExecArgv(): string[] {
   const supported = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
   return supported ? ['--no-experimental-require-module'] : [];
+}
+
+/** A small-integer (Smi) stand-in for a key hash in the in-flight map. */
+function inFlightSlot(hash: number): number {
+  return keyHashLow(hash) & 0x3fff_ffff;
 }
 
 function conflict(key: string): Refusal {
