@@ -68,16 +68,20 @@ export class RequestSource {
     this.#mixTotal = shape.mix.reduce((sum, [, w]) => sum + w, 0);
   }
 
-  /** The next request; `duplicate` says whether it reuses the key of `original`. */
-  next(): { request: BenchRequest; duplicate: boolean; original: Issued } {
+  /** Whether the last request drawn reuses an earlier one (read right after next()). */
+  lastWasDuplicate = false;
+
+  /** The next request: a fresh one, or (a share `duplicates` of the time) an earlier one again. */
+  next(): Issued {
     if (this.#recent.length > 0 && uniformInt(this.#rng, 0, 9999) < this.#shape.duplicates * 10_000) {
-      const original = this.#recent[uniformInt(this.#rng, 0, this.#recent.length - 1)] as Issued;
-      return { request: original.request, duplicate: true, original };
+      this.lastWasDuplicate = true;
+      return this.#recent[uniformInt(this.#rng, 0, this.#recent.length - 1)] as Issued;
     }
     const issued: Issued = { request: this.#fresh(`b${this.#next++}`), id: undefined };
     if (this.#recent.length < recentMax) this.#recent.push(issued);
     else this.#recent[uniformInt(this.#rng, 0, recentMax - 1)] = issued;
-    return { request: issued.request, duplicate: false, original: issued };
+    this.lastWasDuplicate = false;
+    return issued;
   }
 
   notePayment(account: string, id: string, amount: bigint): void {

@@ -7,6 +7,7 @@ import { assert } from '../domain/errors.js';
 import { groupRecordsMax } from '../domain/limits.js';
 import type { LogRecord } from '../domain/log-record.js';
 import type { LedgerStore } from '../store/store.js';
+import { SeqRing } from './seq-ring.js';
 
 /** A record waiting to be durable, with whoever waits for it. */
 export interface Durable {
@@ -26,8 +27,8 @@ export interface PipelineHooks {
 export class CommitPipeline {
   readonly #store: LedgerStore;
   readonly #hooks: PipelineHooks;
-  readonly #held = new Map<number, Durable>();
-  #next: number;
+  /** Submitted and not yet written, by seq; its base is the next seq to write. */
+  readonly #held: SeqRing<Durable>;
   #writing = false;
   #writingGroup: Durable[] = [];
   #failure: unknown = undefined;
@@ -37,7 +38,7 @@ export class CommitPipeline {
 
   constructor(store: LedgerStore, nextSeq: number, hooks: PipelineHooks) {
     this.#store = store;
-    this.#next = nextSeq;
+    this.#held = new SeqRing(nextSeq);
     this.#hooks = hooks;
   }
 
@@ -45,9 +46,9 @@ export class CommitPipeline {
   submit(entry: Durable): void {
     if (this.#failure !== undefined) return entry.reject(this.#failure);
     const seq = entry.record.seq;
-    assert(seq >= this.#next && !this.#held.has(seq), `sequence ${seq} is new`);
+    assert(seq >= this.#held.base && !this.#held.has(seq), `sequence ${seq} is new`);
     this.#held.set(seq, entry);
-    if (!this.#writing && seq === this.#next) void this.#pump();
+    if (!this.#writing && seq === this.#held.base) void this.#pump();
   }
 
   get pendingRecords(): number {
@@ -63,7 +64,7 @@ export class CommitPipeline {
   /** Sequence numbers up to `last` that were never submitted (taken by a thread that died). */
   missingUpTo(last: number): number[] {
     const missing: number[] = [];
-    for (let seq = this.#next; seq <= last; seq++) if (!this.#held.has(seq)) missing.push(seq);
+    for (let seq = this.#held.base; seq <= last; seq++) if (!this.#held.has(seq)) missing.push(seq);
     return missing;
   }
 
@@ -108,11 +109,9 @@ export class CommitPipeline {
   #takeGroup(): Durable[] {
     const group: Durable[] = [];
     while (group.length < groupRecordsMax) {
-      const held = this.#held.get(this.#next);
+      const held = this.#held.takeBase();
       if (held === undefined) break;
-      this.#held.delete(this.#next);
       group.push(held);
-      this.#next++;
     }
     return group;
   }

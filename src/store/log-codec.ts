@@ -19,6 +19,8 @@ export function encodeGroup(records: readonly LogRecord[], from = 0, to = record
     bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
   }
   const buf = Buffer.allocUnsafe(bound);
+  // DataView writes a bigint natively; Buffer.writeBigInt64LE splits it with bigint arithmetic.
+  const view = viewOf(buf);
   buf.writeUInt32LE(count, 0);
   let at = 4 + 4 * count;
   for (let i = 0; i < count; i++) {
@@ -28,7 +30,7 @@ export function encodeGroup(records: readonly LogRecord[], from = 0, to = record
     buf.writeUInt8(opKindCode(r.kind), at + 8);
     buf.writeInt32LE(r.slot, at + 9);
     buf.writeInt32LE(r.slot2, at + 13);
-    buf.writeBigInt64LE(r.amount, at + 17);
+    view.setBigInt64(at + 17, r.amount, true);
     buf.writeDoubleLE(r.ref, at + 25);
     buf.writeDoubleLE(r.at, at + 33);
     at = writeString(buf, r.chain, at + 41, 1);
@@ -50,11 +52,12 @@ export function decodeGroup(bytes: Uint8Array): LogRecord[] {
   return guarded(() => {
     const buf = asBuffer(bytes);
     const count = countOf(buf);
+    const view = viewOf(buf);
     const records = new Array<LogRecord>(count);
     let at = 4 + 4 * count;
     for (let i = 0; i < count; i++) {
       if (buf.readUInt32LE(4 + 4 * i) !== at) throw new Error('shardmint: corrupt log group (bad offset)');
-      const [record, next] = decodeRecord(buf, at);
+      const [record, next] = decodeRecord(buf, view, at);
       records[i] = record;
       at = next;
     }
@@ -68,13 +71,17 @@ export function decodeRecordAt(bytes: Uint8Array, index: number): LogRecord | un
   return guarded(() => {
     const buf = asBuffer(bytes);
     if (index < 0 || index >= countOf(buf)) return undefined;
-    return decodeRecord(buf, buf.readUInt32LE(4 + 4 * index))[0];
+    return decodeRecord(buf, viewOf(buf), buf.readUInt32LE(4 + 4 * index))[0];
   });
 }
 
 /** A Buffer over exactly `length` bytes (lmdb-js's reusable read buffers have a larger byteLength). */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
 
 function countOf(buf: Buffer): number {
@@ -93,7 +100,7 @@ function guarded<T>(decode: () => T): T {
   }
 }
 
-function decodeRecord(buf: Buffer, start: number): [LogRecord, number] {
+function decodeRecord(buf: Buffer, view: DataView, start: number): [LogRecord, number] {
   let at = start;
   {
     if (at + fixedBytes > buf.length) throw new Error('shardmint: corrupt log group (truncated record)');
@@ -101,7 +108,7 @@ function decodeRecord(buf: Buffer, start: number): [LogRecord, number] {
     const kind = opKindOfCode(buf.readUInt8(at + 8));
     const slot = buf.readInt32LE(at + 9);
     const slot2 = buf.readInt32LE(at + 13);
-    const amount = buf.readBigInt64LE(at + 17);
+    const amount = view.getBigInt64(at + 17, true);
     const ref = buf.readDoubleLE(at + 25);
     const time = buf.readDoubleLE(at + 33);
     const chainLength = buf.readUInt8(at + 41);
