@@ -30,8 +30,9 @@ export class KeyedOp extends PendingOp {
   readonly #host: KeyedHost;
   readonly #refusalOf: RefusalOf;
   readonly #started: number;
-  #answer: (answer: Answer) => void = () => undefined;
-  #fail: (error: unknown) => void = () => undefined;
+  // Set by the promise executor below; a shared no-op until then (no closure per operation).
+  #answer: (answer: Answer) => void = noop;
+  #fail: (error: unknown) => void = noop;
 
   // Positional: an options object would be one more allocation per call.
   constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
@@ -77,3 +78,5 @@ export class KeyedOp extends PendingOp {
     this.#fail(error);
   }
 }
+
+function noop(): void {}
