@@ -9,8 +9,9 @@ import { keyHash, keyHashLow } from '../dist/domain/key-hash.js';
 import { keyAbsent, keyNotHeld, KeyTable } from '../dist/engine/key-table.js';
 
 const keyNames = Array.from({ length: 5 }, (_, i) => `k${i}`);
-/** Three hashes for five keys: most probes meet another key's entry first. */
-const hashOf = (name: string): number => 2 ** 52 + (Number(name.slice(1)) % 3);
+/** Three hashes for five keys, homed at slots 1022, 1023 and 0 of the 1,024-slot table: most probes
+ * meet another key's entry first, and clusters wrap round the table's end. */
+const hashOf = (name: string): number => 2 ** 52 + ((1022 + (Number(name.slice(1)) % 3)) % 1024);
 
 type Command =
   | { readonly op: 'remember'; readonly key: string; readonly ttl: number }

@@ -36,6 +36,7 @@ import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
+import { IntMap } from './int-map.js';
 import { KeyedOp, type Answer, type KeyedHost, type RefusalOf } from './keyed-op.js';
 import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
@@ -86,7 +87,7 @@ export class EngineCore implements Settler, KeyedHost {
   readonly #router: ShardRouter;
   /** Keys executing now, by inFlightSlot(key hash): a small integer keeps the map on its fast path
    * (a 53-bit key is a heap number); keys sharing a slot take turns, as keys sharing a hash do. */
-  readonly #inFlightKeys = new Map<number, InFlightKey>();
+  readonly #inFlightKeys = new IntMap<InFlightKey>();
   readonly #chainIndex: Map<string, number>;
   readonly #timer: NodeJS.Timeout;
   readonly #table: ThreadTable;
