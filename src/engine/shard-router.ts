@@ -8,6 +8,7 @@ import type { Piscina } from 'piscina';
 import { CapacityError } from '../domain/errors.js';
 import { batchOperationsMax } from '../domain/limits.js';
 import { Batch } from './batch.js';
+import { Deque } from './deque.js';
 
 export interface WorkOp {
   /** The operation kind's code (op-kind.ts). */
@@ -35,10 +36,12 @@ export interface RouterHooks {
 }
 
 interface Shard {
-  queue: WorkOp[];
+  readonly queue: Deque<WorkOp>;
   busy: boolean;
   scheduled: boolean;
   batch: Batch | undefined;
+  /** The operations of the batch in flight, rows [0, count): one array per shard, reused. */
+  readonly ops: Array<WorkOp | undefined>;
 }
 
 export class ShardRouter {
@@ -52,7 +55,13 @@ export class ShardRouter {
 
   constructor(pool: Piscina, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
     this.#pool = pool;
-    this.#shards = Array.from({ length: shardCount }, () => ({ queue: [], busy: false, scheduled: false, batch: undefined }));
+    this.#shards = Array.from({ length: shardCount }, () => ({
+      queue: new Deque<WorkOp>(),
+      busy: false,
+      scheduled: false,
+      batch: undefined,
+      ops: new Array<WorkOp | undefined>(batchOperationsMax).fill(undefined),
+    }));
     this.#queueDepthMax = queueDepthMax;
     this.#hooks = hooks;
   }
@@ -90,9 +99,7 @@ export class ShardRouter {
   /** Fails every queued operation (engine failure). */
   failAll(error: unknown): void {
     for (const shard of this.#shards) {
-      const queue = shard.queue;
-      shard.queue = [];
-      for (const op of queue) op.fail(error);
+      for (const op of shard.queue.drain()) op.fail(error);
     }
   }
 
@@ -105,19 +112,19 @@ export class ShardRouter {
   #dispatch(shard: Shard): void {
     shard.scheduled = false;
     if (shard.busy || shard.queue.length === 0 || this.#paused) return;
-    const ops = shard.queue.splice(0, batchOperationsMax);
+    const count = shard.queue.takeInto(shard.ops, batchOperationsMax);
     shard.batch ??= Batch.allocate(batchOperationsMax);
-    const batch = this.#fill(shard.batch, ops);
+    const batch = this.#fill(shard.batch, shard.ops, count);
     shard.busy = true;
     this.#inFlight++;
     this.#pool.run(batch.buffer).then(
-      () => this.#finish(shard, ops, batch, ops.length),
-      (error: unknown) => this.#recover(shard, ops, batch, error),
+      () => this.#finish(shard, batch, count, count),
+      (error: unknown) => this.#recover(shard, batch, count, error),
     );
   }
 
-  #fill(batch: Batch, ops: readonly WorkOp[]): Batch {
-    for (let i = 0; i < ops.length; i++) {
+  #fill(batch: Batch, ops: ReadonlyArray<WorkOp | undefined>, count: number): Batch {
+    for (let i = 0; i < count; i++) {
       const op = ops[i] as WorkOp;
       batch.kind[i] = op.code;
       batch.slot[i] = op.slot;
@@ -127,31 +134,37 @@ export class ShardRouter {
       batch.arg[i] = op.arg;
       batch.code[i] = -1;
     }
-    batch.count = ops.length;
+    batch.count = count;
     batch.threadRow = -1;
     batch.token = ++this.#token;
     return batch;
   }
 
-  #recover(shard: Shard, ops: WorkOp[], batch: Batch, error: unknown): void {
+  #recover(shard: Shard, batch: Batch, count: number, error: unknown): void {
+    const ops = shard.ops.slice(0, count) as WorkOp[];
     let finished: number;
     try {
       finished = this.#hooks.repair(batch, error);
     } catch (repairError) {
       this.#inFlight--;
       shard.busy = false;
+      shard.ops.fill(undefined, 0, count);
       for (const op of ops) op.fail(repairError);
       this.#hooks.fail(repairError);
       return;
     }
-    shard.queue.unshift(...ops.slice(finished));
-    this.#finish(shard, ops, batch, finished);
+    shard.queue.unshiftAll(ops.slice(finished));
+    this.#finish(shard, batch, count, finished);
   }
 
-  #finish(shard: Shard, ops: readonly WorkOp[], batch: Batch, finished: number): void {
+  /** Rows [0, finished) of the batch of `count` rows have their outputs; the rest were requeued. */
+  #finish(shard: Shard, batch: Batch, count: number, finished: number): void {
     this.#inFlight--;
     shard.busy = false;
+    const ops = shard.ops;
     for (let i = 0; i < finished; i++) (ops[i] as WorkOp).done(batch, i);
+    // Dropped, so that finished operations are not kept alive by the shard until it is reused.
+    ops.fill(undefined, 0, count);
     this.#checkQuiescent();
     if (shard.queue.length > 0 && !this.#paused) this.#dispatch(shard);
   }
