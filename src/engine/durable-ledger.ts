@@ -2,14 +2,14 @@
 // watermark. Reads are served from here, so a reader never sees an effect that is not yet durable,
 // and checkpoints snapshot it synchronously at an exact sequence number.
 import { assert } from '../domain/errors.js';
-import type { AccountSnapshot, CheckpointHeader } from '../store/store.js';
+import { accountChunkSlots, type AccountRows, type AccountSnapshot, type CheckpointHeader } from '../store/store.js';
 
 export class DurableLedger {
   readonly #balances: BigInt64Array;
   readonly #states: Uint8Array;
   readonly #created: Uint8Array;
-  /** Accounts changed since the last checkpoint: a flag per slot and the list of flagged slots
-   * (a Set costs a hash-table insert per operation on the commit path). */
+  /** Chunks of accounts changed since the last checkpoint: a flag per chunk and the list of flagged
+   * chunks (a Set costs a hash-table insert per operation on the commit path). */
   readonly #dirtyFlags: Uint8Array;
   #dirty: number[] = [];
   readonly chainSupply = new Map<string, bigint>();
@@ -24,7 +24,7 @@ export class DurableLedger {
     this.#balances = new BigInt64Array(maxAccounts);
     this.#states = new Uint8Array(maxAccounts);
     this.#created = new Uint8Array(maxAccounts);
-    this.#dirtyFlags = new Uint8Array(maxAccounts);
+    this.#dirtyFlags = new Uint8Array(Math.ceil(maxAccounts / accountChunkSlots));
     for (const chain of chains) this.chainSupply.set(chain, 0n);
   }
 
@@ -55,9 +55,10 @@ export class DurableLedger {
   }
 
   #markDirty(slot: number): void {
-    if (this.#dirtyFlags[slot] === 1) return;
-    this.#dirtyFlags[slot] = 1;
-    this.#dirty.push(slot);
+    const chunk = Math.floor(slot / accountChunkSlots);
+    if (this.#dirtyFlags[chunk] === 1) return;
+    this.#dirtyFlags[chunk] = 1;
+    this.#dirty.push(chunk);
   }
 
   setState(slot: number, code: number): void {
@@ -86,12 +87,31 @@ export class DurableLedger {
     this.watermark = header.seq;
   }
 
-  /** Accounts changed since the last call, with their current values. */
-  takeDirtyAccounts(idOf: (slot: number) => string): AccountSnapshot[] {
-    const slots = this.#dirty;
+  /** Every account of the chunks changed since the last call, with its current values. */
+  takeDirtyAccounts(idOf: (slot: number) => string): AccountRows {
+    const chunks = this.#dirty.sort((a, b) => a - b);
     this.#dirty = [];
-    for (const slot of slots) this.#dirtyFlags[slot] = 0;
-    return slots.map((slot) => ({ slot, id: idOf(slot), balance: this.balance(slot), stateCode: this.stateCode(slot) }));
+    let count = 0;
+    for (const chunk of chunks) this.#forSlots(chunk, () => count++);
+    const rows = { count, slot: new Int32Array(count), balance: new BigInt64Array(count), stateCode: new Uint8Array(count), id: new Array<string>(count) };
+    let n = 0;
+    for (const chunk of chunks) {
+      this.#dirtyFlags[chunk] = 0;
+      this.#forSlots(chunk, (slot) => {
+        rows.slot[n] = slot;
+        rows.balance[n] = this.balance(slot);
+        rows.stateCode[n] = this.stateCode(slot);
+        rows.id[n] = idOf(slot);
+        n++;
+      });
+    }
+    return rows;
+  }
+
+  /** Visits the created accounts of a chunk, ascending. */
+  #forSlots(chunk: number, visit: (slot: number) => void): void {
+    const end = Math.min(this.#created.length, (chunk + 1) * accountChunkSlots);
+    for (let slot = chunk * accountChunkSlots; slot < end; slot++) if (this.#created[slot] === 1) visit(slot);
   }
 
   header(writtenAt: number): CheckpointHeader {

@@ -3,7 +3,7 @@
 // throws on failure, so any test runner can call them.
 import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
-import type { CheckpointDelta, KeyChanges, LedgerStore } from './store.js';
+import { accountChunkSlots, type AccountRows, type AccountSnapshot, type CheckpointDelta, type KeyChanges, type LedgerStore } from './store.js';
 
 /** Opens a store on a directory; called again on the same directory to test persistence. */
 export type OpenStore = (directory: string) => LedgerStore;
@@ -43,13 +43,27 @@ function keyChanges(rows: ReadonlyArray<readonly [hash: number, seq: number, exp
 
 const pairs = (entries: Iterable<readonly [number, number]>): string[] => [...entries].map(([hash, seq]) => `${hash}:${seq}`).sort();
 
+function accountRows(list: readonly AccountSnapshot[]): AccountRows {
+  return {
+    count: list.length,
+    slot: Int32Array.from(list, (a) => a.slot),
+    balance: BigInt64Array.from(list, (a) => a.balance),
+    stateCode: Uint8Array.from(list, (a) => a.stateCode),
+    id: list.map((a) => a.id),
+  };
+}
+
+/** Three accounts over two chunks of accountChunkSlots slots. */
+const accounts: readonly AccountSnapshot[] = [
+  { slot: 0, id: 'alice', balance: 7n, stateCode: 0 },
+  { slot: 1, id: 'bob', balance: 0n, stateCode: 2 },
+  { slot: accountChunkSlots + 44, id: 'carol-ü', balance: 2n ** 62n, stateCode: 1 },
+];
+
 function delta(seq: number): CheckpointDelta {
   return {
     header: { seq, supply: 10n, reserves: 20n, clearing: 3n, chainSupply: { ethereum: 10n }, accountCount: 2, writtenAt: 5 },
-    accounts: [
-      { slot: 0, id: 'alice', balance: 7n, stateCode: 0 },
-      { slot: 1, id: 'bob', balance: 0n, stateCode: 2 },
-    ],
+    accounts: accountRows(accounts),
     // Two entries share hashA, as two keys may: both must be kept and found.
     idempotency: keyChanges([
       [hashA, 1, 100],
@@ -111,11 +125,11 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
     async run(open, directory) {
       const store = open(directory);
       await store.writeCheckpoint(delta(3));
-      await store.writeCheckpoint({ ...delta(4), accounts: [], refunded: [], reconciled: [], idempotency: keyChanges([[hashA, 1, null]]) });
+      await store.writeCheckpoint({ ...delta(4), accounts: accountRows([]), refunded: [], reconciled: [], idempotency: keyChanges([[hashA, 1, null]]) });
       await store.close();
       const reopened = open(directory);
       deepStrictEqual(reopened.loadCheckpoint(), delta(4).header);
-      deepStrictEqual([...reopened.readAccounts()], delta(3).accounts);
+      deepStrictEqual([...reopened.readAccounts()], accounts);
       deepStrictEqual(reopened.getIdempotency(hashA), [{ seq: 3, expiresAt: 200 }]);
       deepStrictEqual(reopened.getIdempotency(hashB), [{ seq: 2, expiresAt: 50 }]);
       deepStrictEqual(reopened.getIdempotency(hashB + 1), []);
@@ -123,6 +137,19 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
       strictEqual(reopened.getRefunded(4), 9n);
       strictEqual(reopened.getReconciled(1), 5);
       strictEqual(reopened.getRefunded(5), undefined);
+      await reopened.close();
+    },
+  },
+  {
+    name: 'rewrites only the account chunks a checkpoint carries, and keeps the others',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.writeCheckpoint(delta(3));
+      const changed = [{ slot: 0, id: 'alice', balance: 8n, stateCode: 1 }, { slot: 1, id: 'bob', balance: 1n, stateCode: 2 }];
+      await store.writeCheckpoint({ ...delta(5), accounts: accountRows(changed) });
+      await store.close();
+      const reopened = open(directory);
+      deepStrictEqual([...reopened.readAccounts()], [...changed, accounts[2]]);
       await reopened.close();
     },
   },

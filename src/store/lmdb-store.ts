@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
+import { chunkOf, decodeAccountChunk, encodeAccountChunk } from './account-codec.js';
 import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
 import type {
+  AccountRows,
   AccountSnapshot,
   CheckpointDelta,
   CheckpointHeader,
@@ -21,8 +23,8 @@ import type {
 const checkpointKey = 'checkpoint';
 const logEntryRecordsMax = 128;
 const keyPutsPerTurn = 4_096;
+const accountChunksPerTurn = 64;
 
-type AccountRow = [id: string, balance: bigint, stateCode: number];
 /** Idempotency entries: key [hash, seq], value expiresAt. */
 type IdemKey = [hash: number, seq: number];
 
@@ -39,7 +41,8 @@ export class LmdbStore implements LedgerStore {
   readonly #stateRoot: RootDatabase;
   readonly #log: Database<Buffer, number>;
   readonly #meta: Database<CheckpointHeader, string>;
-  readonly #accounts: Database<AccountRow, number>;
+  /** Account chunks by chunk number (account-codec.ts). */
+  readonly #accounts: Database<Buffer, number>;
   readonly #idem: Database<number, IdemKey>;
   /** Where the expiry sweep continues. */
   #sweepFrom: IdemKey | undefined;
@@ -58,7 +61,7 @@ export class LmdbStore implements LedgerStore {
     this.#log = this.#root.openDB({ name: 'log', encoding: 'binary' });
     this.#stateRoot = open({ path: join(options.directory, 'state.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
     this.#meta = this.#stateRoot.openDB({ name: 'meta' });
-    this.#accounts = this.#stateRoot.openDB({ name: 'accounts' });
+    this.#accounts = this.#stateRoot.openDB({ name: 'account-chunks', encoding: 'binary' });
     this.#idem = this.#stateRoot.openDB({ name: 'key-index' });
     this.#refunded = this.#stateRoot.openDB({ name: 'refunded' });
     this.#reconciled = this.#stateRoot.openDB({ name: 'reconciled' });
@@ -137,10 +140,11 @@ export class LmdbStore implements LedgerStore {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await keysWritten;
+    const chunks = await this.#encodeAccounts(delta.accounts);
     // batch(), not transaction(): the same atomic commit, but the puts are only queued here and run
     // on lmdb's writer thread, where a transaction callback would run every B-tree insert on ours.
     await this.#stateRoot.batch(() => {
-      for (const a of delta.accounts) void this.#accounts.put(a.slot, [a.id, a.balance, a.stateCode]);
+      for (const [chunk, bytes] of chunks) void this.#accounts.put(chunk, bytes);
       for (const [seq, total] of delta.refunded) void this.#refunded.put(seq, total);
       for (const [mintSeq, recSeq] of delta.reconciled) void this.#reconciled.put(mintSeq, recSeq);
       void this.#meta.put(checkpointKey, delta.header);
@@ -153,9 +157,21 @@ export class LmdbStore implements LedgerStore {
   }
 
   *readAccounts(): Iterable<AccountSnapshot> {
-    for (const { key, value } of this.#accounts.getRange()) {
-      yield { slot: key, id: value[0], balance: BigInt(value[1]), stateCode: value[2] };
+    for (const { key, value } of this.#accounts.getRange()) yield* decodeAccountChunk(key, value);
+  }
+
+  /** Encodes the rows chunk by chunk, a slice of chunks per event-loop turn. */
+  async #encodeAccounts(rows: AccountRows): Promise<Array<readonly [number, Buffer]>> {
+    const chunks: Array<readonly [number, Buffer]> = [];
+    for (let from = 0, turn = 0; from < rows.count; turn++) {
+      let to = from + 1;
+      const chunk = chunkOf(rows.slot[from] ?? 0);
+      while (to < rows.count && chunkOf(rows.slot[to] ?? 0) === chunk) to++;
+      chunks.push([chunk, encodeAccountChunk(rows, from, to)]);
+      from = to;
+      if (turn % accountChunksPerTurn === accountChunksPerTurn - 1) await new Promise((resolve) => setImmediate(resolve));
     }
+    return chunks;
   }
 
   getIdempotency(hash: number): readonly IdempotencyEntry[] {

@@ -12,6 +12,22 @@ export interface AccountSnapshot {
   readonly stateCode: number;
 }
 
+/** Accounts are checkpointed by chunks of this many consecutive slots. */
+export const accountChunkSlots = 256;
+
+/**
+ * Account rows as columns, slots ascending: a snapshot taken without an object per account. A
+ * checkpoint's rows cover whole chunks: every account of each chunk of accountChunkSlots slots it
+ * touches, so a store may write a chunk without reading the one it replaces.
+ */
+export interface AccountRows {
+  readonly count: number;
+  readonly slot: Int32Array;
+  readonly balance: BigInt64Array;
+  readonly stateCode: Uint8Array;
+  readonly id: readonly string[];
+}
+
 export interface CheckpointHeader {
   /** Every log record with seq <= this is reflected in the checkpoint. */
   readonly seq: number;
@@ -44,7 +60,7 @@ export interface KeyChanges {
 /** What changed since the previous checkpoint, written in one atomic transaction. */
 export interface CheckpointDelta {
   readonly header: CheckpointHeader;
-  readonly accounts: readonly AccountSnapshot[];
+  readonly accounts: AccountRows;
   /** Entries to write; a NaN expiry deletes the entry (freed by reconciliation or expired). */
   readonly idempotency: KeyChanges;
   readonly refunded: ReadonlyArray<readonly [paymentSeq: number, total: bigint]>;
