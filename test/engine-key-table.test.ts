@@ -1,12 +1,14 @@
 // Goal: the compact idempotency-key table answers every key exactly as a plain map of keys would,
 // with the disk as the fallback for what it evicted, even when keys share a hash; method: fast-check
-// command sequences (remember, forget, time, write-out, purge with a small cap) over keys whose
+// command sequences (remember, forget, time, write-out, purge with a small cap, run whole or paused
+// between steps while other commands run) over keys whose
 // hashes collide on purpose, checked against a model after every step, with the written changes
 // applied to a disk map the way the store applies them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyHash, keyHashLow } from '../dist/domain/key-hash.js';
 import { keyAbsent, keyNotHeld, KeyTable } from '../dist/engine/key-table.js';
+import type { KeyChanges } from '../dist/store/store.js';
 
 const keyNames = Array.from({ length: 5 }, (_, i) => `k${i}`);
 /** Three hashes for five keys, homed at slots 1022, 1023 and 0 of the 1,024-slot table: most probes
@@ -18,15 +20,25 @@ type Command =
   | { readonly op: 'forget'; readonly key: string; readonly current: boolean }
   | { readonly op: 'advance'; readonly ms: number }
   | { readonly op: 'write' }
-  | { readonly op: 'purge'; readonly keep: number };
+  | { readonly op: 'take' }
+  | { readonly op: 'land' }
+  | { readonly op: 'purge'; readonly keep: number }
+  | { readonly op: 'purgeStep'; readonly keep: number; readonly slots: number };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('remember' as const), key: fc.constantFrom(...keyNames), ttl: fc.integer({ min: 1, max: 400 }) }),
   fc.record({ op: fc.constant('forget' as const), key: fc.constantFrom(...keyNames), current: fc.boolean() }),
   fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ op: fc.constant('write' as const) }),
+  fc.record({ op: fc.constant('take' as const) }),
+  fc.record({ op: fc.constant('land' as const) }),
   fc.record({ op: fc.constant('purge' as const), keep: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({ op: fc.constant('purgeStep' as const), keep: fc.integer({ min: 0, max: 3 }), slots: fc.integer({ min: 1, max: 400 }) }),
 );
+
+function drain(steps: Generator<void, void>): void {
+  for (let n = 0; n < 1_000_000 && steps.next().done !== true; n++);
+}
 
 class World {
   readonly table = new KeyTable(10);
@@ -38,6 +50,9 @@ class World {
   readonly disk = new Map<string, { hash: number; seq: number; expiresAt: number }>();
   now = 1_000;
   seq = 0;
+  paused: Generator<void, void> | undefined;
+  /** Changes taken and not yet on disk: as in the engine, no purge starts until they land. */
+  inFlight: KeyChanges | undefined;
 
   matcher(name: string): (seq: number) => boolean {
     return (seq) => this.recordKey.get(seq) === name;
@@ -48,7 +63,19 @@ class World {
     else if (c.op === 'remember') this.remember(c.key, c.ttl);
     else if (c.op === 'forget') this.forget(c.key, c.current);
     else if (c.op === 'write') this.write();
-    else this.table.purge(this.now, c.keep);
+    else if (c.op === 'take') this.take();
+    else if (c.op === 'land') this.land();
+    else if (c.op === 'purgeStep') this.purgeStep(c.keep, c.slots);
+    else if (this.inFlight === undefined) drain(this.table.purge(this.now, c.keep));
+  }
+
+  /** Advances a paused purge by one step (starting one if none is paused), as the engine does per turn. */
+  purgeStep(keep: number, slots: number): void {
+    // A purge never starts while a write is under way; one paused before the take may go on (and
+    // must then stop, since what it would evict may not be on disk yet).
+    if (this.paused === undefined && this.inFlight !== undefined) return;
+    this.paused ??= this.table.purge(this.now, keep, slots);
+    if (this.paused.next().done === true) this.paused = undefined;
   }
 
   remember(name: string, ttl: number): void {
@@ -77,7 +104,19 @@ class World {
   }
 
   write(): void {
-    const changes = this.table.takeChanges();
+    this.take();
+    this.land();
+  }
+
+  /** Takes changes whose write is still under way (the engine's checkpoint between take and land). */
+  take(): void {
+    if (this.inFlight === undefined) this.inFlight = this.table.takeChanges();
+  }
+
+  land(): void {
+    const changes = this.inFlight;
+    this.inFlight = undefined;
+    if (changes === undefined) return;
     for (let i = 0; i < changes.count; i++) {
       const hash = changes.hash[i] ?? 0;
       const seq = changes.seq[i] ?? 0;
@@ -122,7 +161,7 @@ describe('key table', () => {
         }
         // Once everything is written and purged to nothing, the disk alone answers the same.
         world.write();
-        world.table.purge(world.now, 0);
+        drain(world.table.purge(world.now, 0));
         for (const name of keyNames) expect(world.lookup(name)).toBe(world.expected(name));
       }),
       { numRuns: 2500 },
@@ -135,7 +174,7 @@ describe('key table', () => {
     expect(world.table.size).toBe(0);
     expect(world.lookup('k0')).toBe(0);
     world.write();
-    world.table.purge(world.now, 0);
+    drain(world.table.purge(world.now, 0));
     expect(world.lookup('k0')).toBe(0);
   });
 
@@ -152,6 +191,26 @@ describe('key table', () => {
       { op: 'purge', keep: 0 },
     ];
     for (const c of steps) world.apply(c);
+    expect(world.lookup('k0')).toBe(0);
+  });
+
+  it('stops a paused purge once changes are taken, before their write lands', () => {
+    const world = new World();
+    const steps: Command[] = [
+      { op: 'remember', key: 'k1', ttl: 1 },
+      { op: 'remember', key: 'k0', ttl: 100 },
+      { op: 'write' },
+      // k1 expires: a reason to purge, which then pauses before it reaches k0.
+      { op: 'advance', ms: 5 },
+      { op: 'purgeStep', keep: 3, slots: 1 },
+      { op: 'forget', key: 'k0', current: true },
+      { op: 'take' },
+      { op: 'purgeStep', keep: 3, slots: 1 },
+    ];
+    for (const c of steps) world.apply(c);
+    for (let n = 0; n < 2_000 && world.paused !== undefined; n++) world.apply({ op: 'purgeStep', keep: 3, slots: 1 });
+    expect(world.lookup('k0')).toBe(0);
+    world.apply({ op: 'land' });
     expect(world.lookup('k0')).toBe(0);
   });
 

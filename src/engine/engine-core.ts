@@ -404,11 +404,11 @@ export class EngineCore implements Settler, KeyedHost {
     };
     this.#checkpointing = this.#store
       .writeCheckpoint(delta)
-      .then(() => {
+      .then(async () => {
         this.metrics.checkpoints++;
-        idempotency.purgeMemory(now);
         refunded.evict(() => false, memoryIndexEntriesMax);
         reconciled.evict(() => false, memoryIndexEntriesMax);
+        await idempotency.afterWritten(delta.idempotency, now);
       })
       .catch((error: unknown) => this.fail(error))
       .finally(() => (this.#checkpointing = undefined));

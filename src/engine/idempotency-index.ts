@@ -9,6 +9,12 @@ import { KeyFilter } from './key-filter.js';
 import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
 const diskSweepMax = 5_000;
+const filterAddsPerTurn = 65_536;
+const purgeSlotsPerTurn = 131_072;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Whether the durable log record `seq` carries key `key` in scope `scope`. */
 export type RecordHasKey = (seq: number, scope: string, key: string) => boolean;
@@ -93,12 +99,22 @@ export class IdempotencyIndex {
     changes.hash.set(held.hash, expired.length);
     changes.seq.set(held.seq, expired.length);
     changes.expiresAt.set(held.expiresAt, expired.length);
-    for (let i = 0; i < held.count; i++) if (!Number.isNaN(held.expiresAt[i])) this.#onDisk.add(held.hash[i] ?? 0);
     return changes;
   }
 
-  /** After the changes taken are written: drops expired and freed keys, and the oldest past the cap. */
-  purgeMemory(nowMs: number): void {
-    this.#table.purge(nowMs, this.#memoryKeysMax);
+  /**
+   * Once the changes taken are written: notes them in the key filter, then drops expired and freed
+   * keys and the oldest past the cap from memory, a slice per event-loop turn (at a million keys
+   * either took tens of milliseconds at once). Nothing is evicted before the filter knows it is on
+   * disk; the caller runs no other checkpoint meanwhile.
+   */
+  async afterWritten(changes: KeyChanges, nowMs: number): Promise<void> {
+    for (let from = 0; from < changes.count; from += filterAddsPerTurn) {
+      const to = Math.min(changes.count, from + filterAddsPerTurn);
+      for (let i = from; i < to; i++) if (!Number.isNaN(changes.expiresAt[i])) this.#onDisk.add(changes.hash[i] ?? 0);
+      await nextTurn();
+    }
+    for (const _step of this.#table.purge(nowMs, this.#memoryKeysMax, purgeSlotsPerTurn)) await nextTurn();
   }
+
 }

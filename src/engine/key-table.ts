@@ -45,6 +45,10 @@ export class KeyTable {
   #staleOnDisk: number[] = [];
   /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
   #earliestExpiry = Number.POSITIVE_INFINITY;
+  /** The earliest expiry written since a purge started (it may pause between steps). */
+  #insertedEarliest = Number.POSITIVE_INFINITY;
+  /** Advances on every growth and every takeChanges(): a paused purge must not go on after either. */
+  #epoch = 0;
 
   /**
    * `capacityLog2` is the starting size (it only grows, past the load limit). Sized for the keys expected, the table never
@@ -132,6 +136,7 @@ export class KeyTable {
 
   /** The entries changed since the previous call; they count as written from now on. */
   takeChanges(): KeyChanges {
+    this.#epoch++;
     const stale = this.#staleOnDisk;
     this.#staleOnDisk = [];
     const count = stale.length / 2 + this.#dirty;
@@ -162,17 +167,31 @@ export class KeyTable {
   /**
    * Call after the changes taken are written. Drops freed keys and written entries that expired,
    * then, while more than `keep` live keys are held, about the oldest written ones (they stay on
-   * disk). In place, by backward-shift deletion: no second table is built, nothing is sorted.
+   * disk). In place, by backward-shift deletion: no second table is built, nothing is sorted. A
+   * generator: it pauses after about `slotsPerStep` slots, so the caller can spread it over turns;
+   * a paused purge ends early if the table grows or changes are taken meanwhile.
    */
-  purge(nowMs: number, keep: number): void {
+  purge(nowMs: number, keep: number, slotsPerStep = Number.POSITIVE_INFINITY): Generator<void, void> {
+    return this.#purge(nowMs, keep, slotsPerStep);
+  }
+
+  *#purge(nowMs: number, keep: number, slotsPerStep: number): Generator<void, void> {
     if (this.#freed === 0 && this.#live <= keep && nowMs < this.#earliestExpiry) return;
     const cutoff = this.#live > keep ? this.#evictionCutoff(this.#live - keep) : 0;
     // Start after an empty slot: no cluster spans it, so no entry moves across the scan's start.
     const start = this.#emptySlot();
+    const epoch = this.#epoch;
+    this.#insertedEarliest = Number.POSITIVE_INFINITY;
     let earliest = Number.POSITIVE_INFINITY;
     let steps = 0;
-    for (let n = 1; n <= this.#mask; ) {
+    for (let n = 1, sinceYield = 0; n <= this.#mask; ) {
       assert(steps++ <= 2 * (this.#mask + 1), 'a purge visits each slot and each deletion once');
+      if (++sinceYield > slotsPerStep) {
+        sinceYield = 0;
+        yield;
+        // The table grew, or changes were taken (entries clean now may not be on disk yet): stop.
+        if (this.#epoch !== epoch) return;
+      }
       const i = (start + n) & this.#mask;
       // After a deletion the slot holds the entry shifted into it: look at it again.
       if (this.#drops(i, nowMs, cutoff)) {
@@ -182,7 +201,8 @@ export class KeyTable {
       if (((this.#state[i] ?? empty) & stateMask) !== empty) earliest = Math.min(earliest, this.#expires[i] ?? 0);
       n++;
     }
-    this.#earliestExpiry = earliest;
+    // Entries written behind the scan while it paused count too.
+    this.#earliestExpiry = Math.min(earliest, this.#insertedEarliest);
   }
 
   /** Dirty entries and freed ones not yet written stay whatever their age. */
@@ -263,9 +283,11 @@ export class KeyTable {
     this.#expires[i] = expiresAt;
     this.#state[i] = state | dirtyBit;
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+    if (expiresAt < this.#insertedEarliest) this.#insertedEarliest = expiresAt;
   }
 
   #grow(): void {
+    this.#epoch++;
     const log2 = Math.log2(this.#capacity) + 1;
     assert(log2 <= capacityLog2Max, 'the key table stays within its largest size');
     const old = { hash: this.#hash, seq: this.#seq, expires: this.#expires, state: this.#state };
