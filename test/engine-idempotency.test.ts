@@ -93,7 +93,10 @@ describe('idempotency', () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     await engine.mint({ ...mintArgs, idempotencyKey: 'trigger-1' });
     await engine.mint({ ...mintArgs, idempotencyKey: 'trigger-2' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Eviction runs after a checkpoint, a slice per turn: give it up to 5 s.
+    for (let waited = 0; waited < 5_000 && engine.metrics().idempotencyKeysInMemory > 4; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(engine.metrics().idempotencyKeysInMemory).toBeLessThanOrEqual(4);
     engine = await fixture.reopen();
     await engine.close();

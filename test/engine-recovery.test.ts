@@ -82,7 +82,7 @@ describe('recovery', () => {
       const store = new LmdbStore({ directory: dir.path, durability: 'flush' });
       const chainSupply = { ethereum: 0n };
       const header = { seq: 5, supply: 0n, reserves: 0n, clearing: 0n, chainSupply, accountCount: 0, writtenAt: Date.now() };
-      const none = { count: 0, hash: new Float64Array(0), seq: new Float64Array(0), expiresAt: new Float64Array(0) };
+      const none = (): undefined => undefined;
       const noAccounts = { count: 0, slot: new Int32Array(0), balance: new BigInt64Array(0), stateCode: new Uint8Array(0), id: [] };
       await store.writeCheckpoint({ header, accounts: noAccounts, idempotency: none, refunded: [], reconciled: [] });
       await store.close();

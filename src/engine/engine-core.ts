@@ -386,7 +386,9 @@ export class EngineCore implements Settler, KeyedHost {
   #afterGroup(records: number): void {
     this.#counters.store(globalSlot.durableSequence, BigInt(this.derived.ledger.watermark));
     this.#recordsSinceCheckpoint += records;
-    if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords) void this.#checkpoint();
+    if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords || this.derived.idempotency.needsWrite) {
+      void this.#checkpoint();
+    }
   }
 
   /** Writes what changed since the last checkpoint, at the current durable watermark. */
@@ -398,7 +400,7 @@ export class EngineCore implements Settler, KeyedHost {
     const delta = {
       header: ledger.header(now),
       accounts: ledger.takeDirtyAccounts(this.idOf),
-      idempotency: idempotency.takeChanges(now),
+      idempotency: idempotency.changes(now),
       refunded: refunded.takeDirty(),
       reconciled: reconciled.takeDirty(),
     };
@@ -408,7 +410,7 @@ export class EngineCore implements Settler, KeyedHost {
         this.metrics.checkpoints++;
         refunded.evict(() => false, memoryIndexEntriesMax);
         reconciled.evict(() => false, memoryIndexEntriesMax);
-        await idempotency.afterWritten(delta.idempotency, now);
+        await idempotency.afterWritten(now);
       })
       .catch((error: unknown) => this.fail(error))
       .finally(() => (this.#checkpointing = undefined));

@@ -9,8 +9,18 @@ import { KeyFilter } from './key-filter.js';
 import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
 const diskSweepMax = 5_000;
-const filterAddsPerTurn = 65_536;
+/** Table slots per slice of changes: 2^21 slots hold at most ~1.4M keys, so slices of ~20,000. */
+const keySlotsPerSlice = 32_768;
 const purgeSlotsPerTurn = 131_072;
+
+function deletions(entries: ReadonlyArray<readonly [hash: number, seq: number]>): KeyChanges {
+  return {
+    count: entries.length,
+    hash: Float64Array.from(entries, ([hash]) => hash),
+    seq: Float64Array.from(entries, ([, seq]) => seq),
+    expiresAt: new Float64Array(entries.length).fill(Number.NaN),
+  };
+}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -35,8 +45,9 @@ export class IdempotencyIndex {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
-    // Room for the cap at the table's load limit: it should not have to grow while serving.
-    this.#table = new KeyTable(Math.ceil(Math.log2(memoryKeysMax / keyTableLoadMax)));
+    // Room for twice the cap at the table's load limit: keys keep arriving while a checkpoint writes
+    // the cap's worth, and the table should never have to grow while serving.
+    this.#table = new KeyTable(Math.ceil(Math.log2((2 * memoryKeysMax) / keyTableLoadMax)));
     this.#recordHasKey = recordHasKey;
     for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
   }
@@ -85,36 +96,53 @@ export class IdempotencyIndex {
     return this.#table.size;
   }
 
-  /** Changes to write at a checkpoint: expired entries found on disk deleted first, then what changed. */
-  takeChanges(nowMs: number): KeyChanges {
-    const expired = this.#store.expiredKeys(nowMs, diskSweepMax);
-    const held = this.#table.takeChanges();
-    const count = expired.length + held.count;
-    const changes = { count, hash: new Float64Array(count), seq: new Float64Array(count), expiresAt: new Float64Array(count) };
-    expired.forEach(([hash, seq], i) => {
-      changes.hash[i] = hash;
-      changes.seq[i] = seq;
-      changes.expiresAt[i] = Number.NaN;
-    });
-    changes.hash.set(held.hash, expired.length);
-    changes.seq.set(held.seq, expired.length);
-    changes.expiresAt.set(held.expiresAt, expired.length);
-    return changes;
+  /** Memory holds its cap of keys: a checkpoint should write them, so that they can be evicted
+   * before the table has to grow (a pause of hundreds of milliseconds at a million keys). */
+  get needsWrite(): boolean {
+    return this.#table.size >= this.#memoryKeysMax;
   }
 
   /**
-   * Once the changes taken are written: notes them in the key filter, then drops expired and freed
-   * keys and the oldest past the cap from memory, a slice per event-loop turn (at a million keys
-   * either took tens of milliseconds at once). Nothing is evicted before the filter knows it is on
-   * disk; the caller runs no other checkpoint meanwhile.
+   * The changes to write at a checkpoint, pulled a slice at a time: expired entries found on disk
+   * first (deleted), then the table's changed entries range by range. Each slice is noted in the key
+   * filter as it is taken: nothing is evicted before afterWritten(), so an early "may be on disk"
+   * costs at most a read that finds nothing.
    */
-  async afterWritten(changes: KeyChanges, nowMs: number): Promise<void> {
-    for (let from = 0; from < changes.count; from += filterAddsPerTurn) {
-      const to = Math.min(changes.count, from + filterAddsPerTurn);
-      for (let i = from; i < to; i++) if (!Number.isNaN(changes.expiresAt[i])) this.#onDisk.add(changes.hash[i] ?? 0);
-      await nextTurn();
-    }
-    for (const _step of this.#table.purge(nowMs, this.#memoryKeysMax, purgeSlotsPerTurn)) await nextTurn();
+  changes(nowMs: number): () => KeyChanges | undefined {
+    let expired: KeyChanges | undefined = deletions(this.#store.expiredKeys(nowMs, diskSweepMax));
+    let from = 0;
+    let capacity = this.#table.capacity;
+    return () => {
+      if (expired !== undefined) {
+        const first = expired;
+        expired = undefined;
+        return first;
+      }
+      // The table grew: its entries moved, so walk it again (entries already taken are clean).
+      if (this.#table.capacity !== capacity) {
+        capacity = this.#table.capacity;
+        from = 0;
+      }
+      // Ranges without changes are skipped here, not handed on (a sparse table is walked at once).
+      while (from < capacity) {
+        const slice = this.#table.takeChanges(from, keySlotsPerSlice);
+        from += keySlotsPerSlice;
+        for (let i = 0; i < slice.count; i++) if (!Number.isNaN(slice.expiresAt[i])) this.#onDisk.add(slice.hash[i] ?? 0);
+        if (slice.count > 0) return slice;
+      }
+      return undefined;
+    };
+  }
+
+  /**
+   * Once the changes taken are written: drops expired and freed keys and the oldest past the cap
+   * from memory, a slice per event-loop turn (at a million keys it took tens of milliseconds at
+   * once). The caller runs no other checkpoint meanwhile.
+   */
+  async afterWritten(nowMs: number): Promise<void> {
+    // Down to three quarters of the cap, so that a checkpoint is not due again at once (needsWrite).
+    const keep = Math.floor(this.#memoryKeysMax * 0.75);
+    for (const _step of this.#table.purge(nowMs, keep, purgeSlotsPerTurn)) await nextTurn();
   }
 
 }

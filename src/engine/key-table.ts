@@ -134,12 +134,18 @@ export class KeyTable {
     if (this.#used > this.#capacity * loadMax) this.#grow();
   }
 
-  /** The entries changed since the previous call; they count as written from now on. */
-  takeChanges(): KeyChanges {
+  /**
+   * The entries changed in slots [from, from + slots), plus (from slot 0) the replaced entries to
+   * delete on disk; they count as written from now on. A checkpoint walks the table range by range.
+   */
+  takeChanges(from = 0, slots = this.#mask + 1): KeyChanges {
     this.#epoch++;
-    const stale = this.#staleOnDisk;
-    this.#staleOnDisk = [];
-    const count = stale.length / 2 + this.#dirty;
+    const to = Math.min(this.#mask + 1, from + slots);
+    const stale = from === 0 ? this.#staleOnDisk : [];
+    if (from === 0) this.#staleOnDisk = [];
+    let dirty = 0;
+    for (let i = from; i < to; i++) if (((this.#state[i] ?? empty) & dirtyBit) !== 0) dirty++;
+    const count = stale.length / 2 + dirty;
     const changes = { count, hash: new Float64Array(count), seq: new Float64Array(count), expiresAt: new Float64Array(count) };
     let n = 0;
     // Deletions of replaced entries first: a key re-held under the same seq is then put back after.
@@ -148,7 +154,7 @@ export class KeyTable {
       changes.seq[n] = stale[j + 1] ?? 0;
       changes.expiresAt[n] = Number.NaN;
     }
-    for (let i = 0; i <= this.#mask && n < count; i++) {
+    for (let i = from; i < to; i++) {
       const flags = this.#state[i] ?? empty;
       if ((flags & dirtyBit) === 0) continue;
       const state = flags & stateMask;
@@ -159,9 +165,14 @@ export class KeyTable {
       this.#state[i] = state;
       n++;
     }
-    assert(n === count, 'every dirty entry is found');
-    this.#dirty = 0;
+    assert(n === count, 'every dirty entry of the range is found');
+    this.#dirty -= dirty;
     return changes;
+  }
+
+  /** Slots in the table (takeChanges ranges are in slots; growing re-places every entry). */
+  get capacity(): number {
+    return this.#mask + 1;
   }
 
   /**
@@ -177,11 +188,12 @@ export class KeyTable {
 
   *#purge(nowMs: number, keep: number, slotsPerStep: number): Generator<void, void> {
     if (this.#freed === 0 && this.#live <= keep && nowMs < this.#earliestExpiry) return;
-    const cutoff = this.#live > keep ? this.#evictionCutoff(this.#live - keep) : 0;
-    // Start after an empty slot: no cluster spans it, so no entry moves across the scan's start.
-    const start = this.#emptySlot();
     const epoch = this.#epoch;
     this.#insertedEarliest = Number.POSITIVE_INFINITY;
+    const cutoff = this.#live > keep ? yield* this.#evictionCutoff(this.#live - keep, Math.min(slotsPerStep, this.#mask + 1)) : 0;
+    if (this.#epoch !== epoch) return;
+    // Start after an empty slot: no cluster spans it, so no entry moves across the scan's start.
+    const start = this.#emptySlot();
     let earliest = Number.POSITIVE_INFINITY;
     let steps = 0;
     for (let n = 1, sinceYield = 0; n <= this.#mask; ) {
@@ -245,12 +257,13 @@ export class KeyTable {
 
   /**
    * The seq below which written live entries are evicted to drop at least `excess` of them: a
-   * histogram of their seqs (seqs grow with time, so low seqs are the oldest keys).
+   * histogram of their seqs (seqs grow with time, so low seqs are the oldest keys). Pauses like purge.
    */
-  #evictionCutoff(excess: number): number {
+  *#evictionCutoff(excess: number, slotsPerStep: number): Generator<void, number> {
     let lowest = Number.POSITIVE_INFINITY;
     let highest = 0;
     for (let i = 0; i <= this.#mask; i++) {
+      if (i % slotsPerStep === slotsPerStep - 1) yield;
       if (this.#state[i] !== live) continue;
       const seq = this.#seq[i] ?? 0;
       lowest = Math.min(lowest, seq);
@@ -260,8 +273,9 @@ export class KeyTable {
     const width = (highest - lowest + 1) / evictionBuckets;
     const counts = new Uint32Array(evictionBuckets);
     for (let i = 0; i <= this.#mask; i++) {
+      if (i % slotsPerStep === slotsPerStep - 1) yield;
       if (this.#state[i] !== live) continue;
-      const bucket = Math.min(evictionBuckets - 1, Math.floor(((this.#seq[i] ?? 0) - lowest) / width));
+      const bucket = Math.min(evictionBuckets - 1, Math.max(0, Math.floor(((this.#seq[i] ?? 0) - lowest) / width)));
       counts[bucket] = (counts[bucket] ?? 0) + 1;
     }
     let seen = 0;

@@ -32,13 +32,21 @@ function records(from: number, count: number): LogRecord[] {
 const hashA = 2 ** 53 - 7;
 const hashB = 17;
 
-function keyChanges(rows: ReadonlyArray<readonly [hash: number, seq: number, expiresAt: number | null]>): KeyChanges {
+type KeyRow = readonly [hash: number, seq: number, expiresAt: number | null];
+
+function columns(rows: readonly KeyRow[]): KeyChanges {
   return {
     count: rows.length,
     hash: Float64Array.from(rows, ([hash]) => hash),
     seq: Float64Array.from(rows, ([, seq]) => seq),
     expiresAt: Float64Array.from(rows, ([, , expiresAt]) => expiresAt ?? Number.NaN),
   };
+}
+
+/** A pull source of key changes as the engine gives it: here a slice per row, and an empty one. */
+function keyChanges(rows: readonly KeyRow[]): () => KeyChanges | undefined {
+  const slices = [...rows.map((row) => columns([row])), columns([])];
+  return () => slices.shift();
 }
 
 const pairs = (entries: Iterable<readonly [number, number]>): string[] => [...entries].map(([hash, seq]) => `${hash}:${seq}`).sort();

@@ -61,8 +61,11 @@ export interface KeyChanges {
 export interface CheckpointDelta {
   readonly header: CheckpointHeader;
   readonly accounts: AccountRows;
-  /** Entries to write; a NaN expiry deletes the entry (freed by reconciliation or expired). */
-  readonly idempotency: KeyChanges;
+  /**
+   * Index entries to write, pulled slice by slice until it returns undefined (the engine walks its
+   * key table a range at a time); a NaN expiry deletes the entry (freed by reconciliation or expired).
+   */
+  readonly idempotency: () => KeyChanges | undefined;
   readonly refunded: ReadonlyArray<readonly [paymentSeq: number, total: bigint]>;
   readonly reconciled: ReadonlyArray<readonly [mintSeq: number, reconcileSeq: number]>;
 }
