@@ -9,7 +9,7 @@ import { KeyFilter } from './key-filter.js';
 import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
 const diskSweepMax = 5_000;
-/** Table slots per slice of changes: 2^21 slots hold at most ~1.4M keys, so slices of ~20,000. */
+/** Table slots per slice of changes: at most ~23,000 entries at the load limit. */
 const keySlotsPerSlice = 32_768;
 const purgeSlotsPerTurn = 131_072;
 
