@@ -17,7 +17,8 @@ export class AccountRegistry {
 
   idOf(slot: number): string {
     const id = this.#ids[slot];
-    assert(id !== undefined, `slot ${slot} belongs to an account`);
+    // A constant message: a template would be built on every call of this hot function.
+    assert(id !== undefined, 'a slot asked for belongs to an account');
     return id;
   }
 

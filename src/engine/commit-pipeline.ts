@@ -46,7 +46,8 @@ export class CommitPipeline {
   submit(entry: Durable): void {
     if (this.#failure !== undefined) return entry.reject(this.#failure);
     const seq = entry.record.seq;
-    assert(seq >= this.#held.base && !this.#held.has(seq), `sequence ${seq} is new`);
+    assert(seq >= this.#held.base, 'a submitted sequence number is not yet written');
+    assert(!this.#held.has(seq), 'a sequence number is submitted once');
     this.#held.set(seq, entry);
     if (!this.#writing && seq === this.#held.base) void this.#pump();
   }

@@ -15,7 +15,8 @@ export class IntMap<V> {
   #size = 0;
 
   constructor(capacityLog2 = 10) {
-    assert(capacityLog2 >= capacityLog2Min && capacityLog2 <= capacityLog2Max, 'an int map starts within its sizes');
+    assert(capacityLog2 >= capacityLog2Min, 'an int map starts at its smallest size or more');
+    assert(capacityLog2 <= capacityLog2Max, 'an int map starts at its largest size or less');
     this.#keys = new Int32Array(1 << capacityLog2).fill(emptyKey);
     this.#values = new Array<V | undefined>(1 << capacityLog2).fill(undefined);
     this.#mask = (1 << capacityLog2) - 1;
@@ -35,7 +36,8 @@ export class IntMap<V> {
   }
 
   set(key: number, value: V): void {
-    assert(Number.isInteger(key) && key >= 0 && key <= 0x7fff_ffff, 'an int map key is a non-negative int32');
+    assert(Number.isInteger(key), 'an int map key is an integer');
+    assert(key >= 0 && key <= 0x7fff_ffff, 'an int map key is within 0 and 2^31-1');
     let i = this.#home(key);
     for (let probes = 0; this.#keys[i] !== emptyKey; i = (i + 1) & this.#mask, probes++) {
       assert(probes <= this.#mask, 'an int map always has an empty slot');

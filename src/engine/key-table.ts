@@ -10,7 +10,7 @@ import type { KeyChanges } from '../store/store.js';
 const empty = 0;
 const live = 1;
 /** Freed by a reconciliation: held until purge() after its deletion is written (the disk may
- * hold the key until then). Entries leave the table only in rebuilds, so there are no tombstones. */
+ * hold the key until then). Entries leave by backward-shift deletion, so there are no tombstones. */
 const freed = 2;
 const stateMask = 3;
 const dirtyBit = 4;
@@ -25,7 +25,6 @@ const evictionBuckets = 4_096;
 export const keyAbsent = -1;
 /** lookup(): the key is not in memory: it may be on disk. */
 export const keyNotHeld = 0;
-
 
 /** Confirms that the log record `seq` carries the key being looked for (hashes can collide). */
 export type KeyMatch = (seq: number) => boolean;
@@ -51,12 +50,13 @@ export class KeyTable {
   #epoch = 0;
 
   /**
-   * `capacityLog2` is the starting size (it only grows, past the load limit). Sized for the keys expected, the table never
-   * has to grow, which stops the engine for a moment (tens of milliseconds at a million keys); the
-   * arrays are zero-filled lazily by the OS, so slots never written cost no memory.
+   * `capacityLog2` is the starting size; the table grows only past its load limit, which stops the
+   * engine for a moment (hundreds of milliseconds at a million keys), so size it for the keys
+   * expected. The arrays are zero-filled lazily by the OS: slots never written cost no memory.
    */
   constructor(capacityLog2 = 16) {
-    assert(capacityLog2 >= capacityLog2Min && capacityLog2 <= capacityLog2Max, 'the key table starts within its sizes');
+    assert(capacityLog2 >= capacityLog2Min, 'the key table starts at its smallest size or more');
+    assert(capacityLog2 <= capacityLog2Max, 'the key table starts at its largest size or less');
     this.#allocate(capacityLog2);
   }
 

@@ -31,7 +31,7 @@ export class Projector {
 
   apply(record: LogRecord): void {
     const { ledger } = this.#d;
-    assert(record.seq === ledger.watermark + 1, `records apply in sequence (${ledger.watermark + 1}, got ${record.seq})`);
+    assert(record.seq === ledger.watermark + 1, 'records apply in sequence, each once');
     this.#applyEffect(record);
     ledger.watermark = record.seq;
     // An operation of the hot path knows its key's scope and hash already.

@@ -30,7 +30,8 @@ export class SeqRing<T> {
   }
 
   set(seq: number, value: T): void {
-    assert(seq >= this.#base && !this.has(seq), 'a sequence number is held once, at or after the base');
+    assert(seq >= this.#base, 'a sequence number is held at or after the base');
+    assert(!this.has(seq), 'a sequence number is held once');
     while (seq - this.#base > this.#mask) this.#grow();
     this.#slots[seq & this.#mask] = value;
     this.#size++;

@@ -21,7 +21,8 @@ export function encodeAccountChunk(rows: AccountRows, from: number, to: number):
     view.setBigInt64(at + 1, rows.balance[i] ?? 0n, true);
     buf.writeUInt8(rows.stateCode[i] ?? 0, at + 9);
     const written = buf.write(rows.id[i] ?? '', at + 11, 'utf8');
-    assert(written > 0 && written <= accountIdBytesMax, 'an account id fits its row');
+    assert(written > 0, 'an account has an id');
+    assert(written <= accountIdBytesMax, 'an account id fits its row');
     buf.writeUInt8(written, at + 10);
     at += rowFixedBytes + written;
   }

@@ -12,7 +12,8 @@ const fixedBytes = 8 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 2 + 1;
 /** Encodes records[from, to) as one group. */
 export function encodeGroup(records: readonly LogRecord[], from = 0, to = records.length): Buffer {
   const count = to - from;
-  assert(count >= 0 && from >= 0 && to <= records.length, 'a group encodes a range of the records');
+  assert(from >= 0, 'a group starts within the records');
+  assert(from <= to && to <= records.length, 'a group ends within the records');
   let bound = 4 + 4 * count;
   for (let i = from; i < to; i++) {
     const r = records[i] as LogRecord;
