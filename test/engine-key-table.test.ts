@@ -11,9 +11,9 @@ import { keyAbsent, keyNotHeld, KeyTable } from '../dist/engine/key-table.js';
 import type { KeyChanges } from '../dist/store/store.js';
 
 const keyNames = Array.from({ length: 5 }, (_, i) => `k${i}`);
-/** Three hashes for five keys, homed at slots 1022, 1023 and 0 of the 1,024-slot table: most probes
- * meet another key's entry first, and clusters wrap round the table's end. */
-const hashOf = (name: string): number => 2 ** 52 + ((1022 + (Number(name.slice(1)) % 3)) % 1024);
+/** Three hashes for five keys, homed (by their top ten bits) at slots 1022, 1023 and 0 of the
+ * 1,024-slot table: most probes meet another key's entry first, and clusters wrap round its end. */
+const hashOf = (name: string): number => ((1022 + (Number(name.slice(1)) % 3)) % 1024) * 2 ** 43 + 1;
 
 type Command =
   | { readonly op: 'remember'; readonly key: string; readonly ttl: number }

@@ -4,7 +4,6 @@
 // bytes outside the heap's object graph. Key strings are not kept: an entry names the log record of
 // its key, and `matches(seq)` confirms the key against that record whenever two hashes are equal.
 import { assert } from '../domain/errors.js';
-import { keyHashLow } from '../domain/key-hash.js';
 import type { KeyChanges } from '../store/store.js';
 
 const empty = 0;
@@ -31,6 +30,8 @@ export type KeyMatch = (seq: number) => boolean;
 
 export class KeyTable {
   #mask = 0;
+  /** 2^(53 - log2 capacity): dividing a 53-bit hash by it leaves its top bits. */
+  #homeDivisor = 1;
   #hash = new Float64Array(0);
   #seq = new Float64Array(0);
   #expires = new Float64Array(0);
@@ -113,7 +114,7 @@ export class KeyTable {
 
   /** The slot of the key's entry (live or freed), or -1. */
   #find(hash: number, matches: KeyMatch): number {
-    for (let i = keyHashLow(hash) & this.#mask, probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
+    for (let i = this.#home(hash), probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
       const state = (this.#state[i] ?? empty) & stateMask;
       if (state === empty) return -1;
       if (this.#hash[i] === hash && matches(this.#seq[i] ?? 0)) return i;
@@ -122,7 +123,7 @@ export class KeyTable {
   }
 
   #insert(hash: number, seq: number, expiresAt: number, state: number): void {
-    let i = keyHashLow(hash) & this.#mask;
+    let i = this.#home(hash);
     for (let probes = 0; ((this.#state[i] ?? empty) & stateMask) !== empty; probes++) {
       assert(probes <= this.#mask, 'the key table always has an empty slot');
       i = (i + 1) & this.#mask;
@@ -233,7 +234,7 @@ export class KeyTable {
     let hole = i;
     for (let j = (i + 1) & this.#mask, probes = 0; ((this.#state[j] ?? empty) & stateMask) !== empty; j = (j + 1) & this.#mask) {
       assert(probes++ <= this.#mask, 'a cluster ends at an empty slot');
-      const home = keyHashLow(this.#hash[j] ?? 0) & this.#mask;
+      const home = this.#home(this.#hash[j] ?? 0);
       // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
       const staysPut = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (staysPut) continue;
@@ -286,6 +287,15 @@ export class KeyTable {
     return highest + 1;
   }
 
+  /**
+   * A hash's home slot: its top bits. Slots then run in hash order, so a checkpoint walking the table
+   * hands the store its key changes nearly sorted, in the order of the disk index (keyed by hash):
+   * LMDB then inserts them leaf after leaf instead of jumping about its B-tree.
+   */
+  #home(hash: number): number {
+    return Math.floor(hash / this.#homeDivisor);
+  }
+
   get #capacity(): number {
     return this.#mask + 1;
   }
@@ -314,7 +324,7 @@ export class KeyTable {
 
   /** Inserts an entry known to be absent (rebuilds only), keeping its state and dirty flag. */
   #place(hash: number, seq: number, expires: number, flags: number): void {
-    let i = keyHashLow(hash) & this.#mask;
+    let i = this.#home(hash);
     for (let probes = 0; ((this.#state[i] ?? empty) & stateMask) !== empty; probes++) {
       assert(probes <= this.#mask, 'a rebuilt table has room');
       i = (i + 1) & this.#mask;
@@ -333,6 +343,7 @@ export class KeyTable {
   #allocate(log2: number): void {
     const capacity = 1 << log2;
     this.#mask = capacity - 1;
+    this.#homeDivisor = 2 ** (53 - log2);
     this.#hash = new Float64Array(capacity);
     this.#seq = new Float64Array(capacity);
     this.#expires = new Float64Array(capacity);
