@@ -27,10 +27,9 @@ export function depositFingerprint(amount: bigint): string {
   return `deposit\0${amount}`;
 }
 
-/** Keys are scoped to the operation's primary account: alice's "k1" and bob's "k1" are different keys. */
-export function scopedKey(scope: string, key: string): string {
-  return `${scope}\0${key}`;
-}
-
-/** Scope of operations without an account (reserve deposits). Account ids cannot start with '$'. */
+/**
+ * Keys are scoped to the operation's primary account (alice's "k1" and bob's "k1" are different keys;
+ * see key-hash.ts). This is the scope of operations without an account (reserve deposits); account
+ * ids cannot start with '$'.
+ */
 export const reservesScope = '$reserves';
