@@ -4,19 +4,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAccountChunk, encodeAccountChunk } from '../dist/store/account-codec.js';
+import { accountRows } from '../dist/store/conformance.js';
 import { accountChunkSlots, type AccountSnapshot } from '../dist/store/store.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
-
-function rowsOf(list: readonly AccountSnapshot[]) {
-  return {
-    count: list.length,
-    slot: Int32Array.from(list, (a) => a.slot),
-    balance: BigInt64Array.from(list, (a) => a.balance),
-    stateCode: Uint8Array.from(list, (a) => a.stateCode),
-    id: list.map((a) => a.id),
-  };
-}
 
 const id = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => utf8Bytes(s) <= 64);
 
@@ -32,7 +23,7 @@ describe('account chunk codec', () => {
             const [name, balance, stateCode] = values[i] as [string, bigint, number];
             return { slot: chunk * accountChunkSlots + offset, id: name, balance, stateCode };
           });
-          expect(decodeAccountChunk(chunk, encodeAccountChunk(rowsOf(list), 0, list.length))).toEqual(list);
+          expect(decodeAccountChunk(chunk, encodeAccountChunk(accountRows(list), 0, list.length))).toEqual(list);
         },
       ),
     );
@@ -43,7 +34,7 @@ describe('account chunk codec', () => {
       { slot: 3, id: 'alice', balance: 5n, stateCode: 0 },
       { slot: 9, id: 'bob', balance: 7n, stateCode: 1 },
     ];
-    const bytes = encodeAccountChunk(rowsOf(list), 0, 2);
+    const bytes = encodeAccountChunk(accountRows(list), 0, 2);
     for (let length = 0; length < bytes.length; length++) {
       expect(() => decodeAccountChunk(0, bytes.subarray(0, length))).toThrow(/corrupt account chunk/);
     }

@@ -51,7 +51,8 @@ function keyChanges(rows: readonly KeyRow[]): () => KeyChanges | undefined {
 
 const pairs = (entries: Iterable<readonly [number, number]>): string[] => [...entries].map(([hash, seq]) => `${hash}:${seq}`).sort();
 
-function accountRows(list: readonly AccountSnapshot[]): AccountRows {
+/** Account rows as columns, as a checkpoint hands them to a store (also used by the codec's test). */
+export function accountRows(list: readonly AccountSnapshot[]): AccountRows {
   return {
     count: list.length,
     slot: Int32Array.from(list, (a) => a.slot),
