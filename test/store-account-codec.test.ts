@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAccountChunk, encodeAccountChunk } from '../dist/store/account-codec.js';
 import { accountRows } from '../dist/store/conformance.js';
-import { accountChunkSlots, type AccountSnapshot } from '../dist/store/store.js';
+import { accountChunkSlots } from '../dist/store/store.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 

@@ -24,8 +24,10 @@ export interface KeyedHost {
 export class KeyedOp extends PendingOp {
   readonly scope: string;
   readonly hash: number;
-  /** Built from `spec` only if another call with the same key needs it. */
-  readonly fingerprint: undefined = undefined;
+  /** Built from `spec` only if another call with the same key needs it (a getter: no field per op). */
+  get fingerprint(): undefined {
+    return undefined;
+  }
   readonly answer: Promise<Answer>;
   readonly #host: KeyedHost;
   readonly #refusalOf: RefusalOf;
