@@ -400,7 +400,7 @@ export class EngineCore implements Settler, KeyedHost {
     const delta = {
       header: ledger.header(now),
       accounts: ledger.takeDirtyAccounts(this.idOf),
-      idempotency: idempotency.changes(now),
+      idempotency: idempotency.changes(),
       refunded: refunded.takeDirty(),
       reconciled: reconciled.takeDirty(),
     };

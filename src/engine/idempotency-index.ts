@@ -8,19 +8,9 @@ import type { IdempotencyEntry, KeyChanges, LedgerStore } from '../store/store.j
 import { KeyFilter } from './key-filter.js';
 import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
-const diskSweepMax = 5_000;
 /** Table slots per slice of changes: at most ~23,000 entries at the load limit. */
 const keySlotsPerSlice = 32_768;
 const purgeSlotsPerTurn = 131_072;
-
-function deletions(entries: ReadonlyArray<readonly [hash: number, seq: number]>): KeyChanges {
-  return {
-    count: entries.length,
-    hash: Float64Array.from(entries, ([hash]) => hash),
-    seq: Float64Array.from(entries, ([, seq]) => seq),
-    expiresAt: new Float64Array(entries.length).fill(Number.NaN),
-  };
-}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -103,21 +93,15 @@ export class IdempotencyIndex {
   }
 
   /**
-   * The changes to write at a checkpoint, pulled a slice at a time: expired entries found on disk
-   * first (deleted), then the table's changed entries range by range. Each slice is noted in the key
+   * The changes to write at a checkpoint, pulled a slice at a time: the table's changed entries,
+   * range by range (expired ones on disk are the store's to drop). Each slice is noted in the key
    * filter as it is taken: nothing is evicted before afterWritten(), so an early "may be on disk"
    * costs at most a read that finds nothing.
    */
-  changes(nowMs: number): () => KeyChanges | undefined {
-    let expired: KeyChanges | undefined = deletions(this.#store.expiredKeys(nowMs, diskSweepMax));
+  changes(): () => KeyChanges | undefined {
     let from = 0;
     let capacity = this.#table.capacity;
     return () => {
-      if (expired !== undefined) {
-        const first = expired;
-        expired = undefined;
-        return first;
-      }
       // The table grew: its entries moved, so walk it again (entries already taken are clean).
       if (this.#table.capacity !== capacity) {
         capacity = this.#table.capacity;

@@ -1,6 +1,6 @@
 // The LMDB store. Two environments per data directory: ledger.mdb holds only the ordered log (keyed
 // by the first seq of each entry, a group or a slice of one; values are log-codec.ts bytes), and
-// state.mdb everything checkpoints write. A checkpoint covers only durable log records, so the two
+// state.mdb everything checkpoints write (the key index as blocks: lmdb-key-index.ts). A checkpoint covers only durable log records, so the two
 // need no common transaction. Writes go through
 // lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
 import { chunkOf, decodeAccountChunk, encodeAccountChunk } from './account-codec.js';
+import { LmdbKeyIndex } from './lmdb-key-index.js';
 import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
 import type {
   AccountRows,
@@ -16,16 +17,12 @@ import type {
   CheckpointHeader,
   Durability,
   IdempotencyEntry,
-  KeyChanges,
   LedgerStore,
 } from './store.js';
 
 const checkpointKey = 'checkpoint';
 const logEntryRecordsMax = 128;
 const accountChunksPerTurn = 64;
-
-/** Idempotency entries: key [hash, seq], value expiresAt. */
-type IdemKey = [hash: number, seq: number];
 
 export interface LmdbStoreOptions {
   readonly directory: string;
@@ -35,16 +32,14 @@ export interface LmdbStoreOptions {
 export class LmdbStore implements LedgerStore {
   readonly #root: RootDatabase;
   /** Everything but the log lives in a second environment (state.mdb): checkpoints write many
-   * pages (key-index entries land on random pages), and in the log's environment every log commit
-   * waited behind those transactions and their syncs, for up to hundreds of milliseconds. */
+   * pages, and in the log's environment every log commit waited behind those transactions and
+   * their syncs, for up to hundreds of milliseconds. */
   readonly #stateRoot: RootDatabase;
   readonly #log: Database<Buffer, number>;
   readonly #meta: Database<CheckpointHeader, string>;
   /** Account chunks by chunk number (account-codec.ts). */
   readonly #accounts: Database<Buffer, number>;
-  readonly #idem: Database<number, IdemKey>;
-  /** Where the expiry sweep continues. */
-  #sweepFrom: IdemKey | undefined;
+  readonly #keys: LmdbKeyIndex;
   readonly #refunded: Database<bigint, number>;
   readonly #reconciled: Database<number, number>;
   readonly #durability: Durability;
@@ -61,7 +56,7 @@ export class LmdbStore implements LedgerStore {
     this.#stateRoot = open({ path: join(options.directory, 'state.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
     this.#meta = this.#stateRoot.openDB({ name: 'meta' });
     this.#accounts = this.#stateRoot.openDB({ name: 'account-chunks', encoding: 'binary' });
-    this.#idem = this.#stateRoot.openDB({ name: 'key-index' });
+    this.#keys = new LmdbKeyIndex(this.#stateRoot);
     this.#refunded = this.#stateRoot.openDB({ name: 'refunded' });
     this.#reconciled = this.#stateRoot.openDB({ name: 'reconciled' });
     this.#lastSeq = this.#readLastSeq();
@@ -129,17 +124,8 @@ export class LmdbStore implements LedgerStore {
     // The header must never outlive log records it counts: the two environments share no
     // transaction, and with durability 'none' the caller's watermark runs ahead of the log commit.
     await this.#root.committed;
-    // Key-index entries first, a slice per event-loop turn: taken and queued all at once they held
-    // the engine's thread for a hundred milliseconds and more. Slices are queued without waiting for
-    // their commits, so that lmdb folds them into few transactions: random keys dirty a page each,
-    // and committing slice by slice rewrote the same pages dozens of times (a 10 s close).
-    let keysWritten: Promise<unknown> = Promise.resolve();
-    for (let keys = delta.idempotency(); keys !== undefined; keys = delta.idempotency()) {
-      const slice = keys;
-      keysWritten = this.#stateRoot.batch(() => this.#writeIdempotency(slice, 0, slice.count));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await keysWritten;
+    // Key-index entries first, as one run of sorted blocks; harmless should the header not follow.
+    await this.#keys.writeRun(delta.idempotency);
     const chunks = await this.#encodeAccounts(delta.accounts);
     // batch(), not transaction(): the same atomic commit, but the puts are only queued here and run
     // on lmdb's writer thread, where a transaction callback would run every B-tree insert on ours.
@@ -150,6 +136,8 @@ export class LmdbStore implements LedgerStore {
       void this.#meta.put(checkpointKey, delta.header);
     });
     if (this.#durability === 'flush') await this.#stateRoot.flushed;
+    // After the header, so that the checkpoint is not held up by it; merges change no entry that holds.
+    await this.#keys.compact(delta.header.writtenAt);
   }
 
   loadCheckpoint(): CheckpointHeader | undefined {
@@ -175,11 +163,7 @@ export class LmdbStore implements LedgerStore {
   }
 
   getIdempotency(hash: number): readonly IdempotencyEntry[] {
-    const entries: IdempotencyEntry[] = [];
-    for (const { key, value } of this.#idem.getRange({ start: [hash], end: [hash + 1] })) {
-      entries.push({ seq: key[1], expiresAt: value });
-    }
-    return entries;
+    return this.#keys.get(hash);
   }
 
   getRefunded(paymentSeq: number): bigint | undefined {
@@ -191,23 +175,8 @@ export class LmdbStore implements LedgerStore {
     return this.#reconciled.get(mintSeq);
   }
 
-  expiredKeys(nowMs: number, scanMax: number): ReadonlyArray<readonly [hash: number, seq: number]> {
-    const expired: Array<readonly [number, number]> = [];
-    let scanned = 0;
-    let last: IdemKey | undefined;
-    const range = this.#sweepFrom === undefined ? { limit: scanMax } : { start: this.#sweepFrom, limit: scanMax };
-    for (const { key, value } of this.#idem.getRange(range)) {
-      scanned++;
-      last = key;
-      if (value <= nowMs) expired.push([key[0], key[1]]);
-    }
-    // Wrap round once the end is reached; the next call starts after the last key seen.
-    this.#sweepFrom = scanned < scanMax || last === undefined ? undefined : [last[0], last[1] + 1];
-    return expired;
-  }
-
-  *idempotencyKeys(): Iterable<number> {
-    for (const key of this.#idem.getKeys()) yield key[0];
+  idempotencyKeys(): Iterable<number> {
+    return this.#keys.hashes();
   }
 
   async close(): Promise<void> {
@@ -215,15 +184,6 @@ export class LmdbStore implements LedgerStore {
     await this.#stateRoot.flushed;
     await this.#root.close();
     await this.#stateRoot.close();
-  }
-
-  #writeIdempotency(changes: KeyChanges, from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      const key: IdemKey = [changes.hash[i] ?? 0, changes.seq[i] ?? 0];
-      const expiresAt = changes.expiresAt[i] ?? Number.NaN;
-      if (Number.isNaN(expiresAt)) void this.#idem.remove(key);
-      else void this.#idem.put(key, expiresAt);
-    }
   }
 
   #groupKeyAtOrBefore(seq: number): number | undefined {

@@ -90,16 +90,17 @@ export interface LedgerStore {
   writeCheckpoint(delta: CheckpointDelta): Promise<void>;
   loadCheckpoint(): CheckpointHeader | undefined;
   readAccounts(): Iterable<AccountSnapshot>;
-  /** The entries under a key hash (usually none or one). */
+  /**
+   * The entries under a key hash (usually none or one), ascending by seq. Entries past their expiry
+   * may still be returned (the caller checks); a store drops them in its own time.
+   */
   getIdempotency(hash: number): readonly IdempotencyEntry[];
   getRefunded(paymentSeq: number): bigint | undefined;
   getReconciled(mintSeq: number): number | undefined;
   /**
-   * A bounded sweep for expired keys: examines at most `scanMax` entries, continuing where the
-   * previous call stopped (wrapping round), and returns those that expired before nowMs.
+   * The hash of every written idempotency entry, to seed the engine's filter at open: a hash may
+   * come more than once, and a deleted or expired entry's hash may still come (a superset).
    */
-  expiredKeys(nowMs: number, scanMax: number): ReadonlyArray<readonly [hash: number, seq: number]>;
-  /** The hash of every written idempotency entry (to seed the engine's filter at open). */
   idempotencyKeys(): Iterable<number>;
 
   close(): Promise<void>;

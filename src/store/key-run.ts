@@ -1,0 +1,116 @@
+// A checkpoint's key changes, gathered slice by slice and then ordered into one sorted run of
+// blocks, a block per hash bucket (key-block.ts). Ordering is a stable counting sort by bucket and
+// an insertion sort within each bucket: the engine's key table walks its slots in hash order
+// (its home slot is the hash's top bits), so each bucket arrives nearly sorted and costs ~n.
+import { assert } from '../domain/errors.js';
+import { bucketOf, keyBucketCount } from './key-block.js';
+import type { KeyChanges } from './store.js';
+
+const initialCapacity = 1024;
+
+export interface SortedRun {
+  readonly changes: KeyChanges;
+  /** Indexes into `changes`, by bucket, then (hash, seq); of equal (hash, seq) only the last given. */
+  readonly order: Uint32Array;
+  /** Bucket b's entries are order[starts[b] .. starts[b + 1]). */
+  readonly starts: Uint32Array;
+}
+
+export class KeyRunBuilder {
+  #hash = new Float64Array(initialCapacity);
+  #seq = new Float64Array(initialCapacity);
+  #expiresAt = new Float64Array(initialCapacity);
+  #count = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(changes: KeyChanges): void {
+    this.#reserve(this.#count + changes.count);
+    this.#hash.set(changes.hash.subarray(0, changes.count), this.#count);
+    this.#seq.set(changes.seq.subarray(0, changes.count), this.#count);
+    this.#expiresAt.set(changes.expiresAt.subarray(0, changes.count), this.#count);
+    this.#count += changes.count;
+  }
+
+  sorted(): SortedRun {
+    const changes: KeyChanges = { count: this.#count, hash: this.#hash, seq: this.#seq, expiresAt: this.#expiresAt };
+    const starts = new Uint32Array(keyBucketCount + 1);
+    for (let i = 0; i < this.#count; i++) {
+      const bucket = bucketOf(this.#hash[i] ?? 0);
+      starts[bucket + 1] = (starts[bucket + 1] ?? 0) + 1;
+    }
+    for (let b = 0; b < keyBucketCount; b++) starts[b + 1] = (starts[b + 1] ?? 0) + (starts[b] ?? 0);
+    const next = starts.slice(0, keyBucketCount);
+    const order = new Uint32Array(this.#count);
+    for (let i = 0; i < this.#count; i++) {
+      const bucket = bucketOf(this.#hash[i] ?? 0);
+      const at = next[bucket] ?? 0;
+      order[at] = i;
+      next[bucket] = at + 1;
+    }
+    // Sort and drop superseded duplicates bucket by bucket; the survivors close up, so each
+    // bucket's start moves down by what the buckets before it dropped.
+    let kept = 0;
+    for (let b = 0; b < keyBucketCount; b++) {
+      const from = starts[b] ?? 0;
+      const to = starts[b + 1] ?? 0;
+      this.#insertionSort(order, from, to);
+      starts[b] = kept;
+      kept = this.#keepLast(order, from, to, kept);
+    }
+    starts[keyBucketCount] = kept;
+    return { changes, order: order.subarray(0, kept), starts };
+  }
+
+  /** Ascending by (hash, seq, index): equal entries keep the order they were given in. */
+  #insertionSort(order: Uint32Array, from: number, to: number): void {
+    for (let i = from + 1; i < to; i++) {
+      const index = order[i] ?? 0;
+      let j = i - 1;
+      while (j >= from && this.#after(order[j] ?? 0, index)) {
+        order[j + 1] = order[j] ?? 0;
+        j--;
+      }
+      order[j + 1] = index;
+    }
+  }
+
+  #after(a: number, b: number): boolean {
+    const hashA = this.#hash[a] ?? 0;
+    const hashB = this.#hash[b] ?? 0;
+    if (hashA !== hashB) return hashA > hashB;
+    const seqA = this.#seq[a] ?? 0;
+    const seqB = this.#seq[b] ?? 0;
+    if (seqA !== seqB) return seqA > seqB;
+    return a > b;
+  }
+
+  /** Moves the sorted order[from..to) down to start at `kept`, keeping only the last of equal (hash, seq). */
+  #keepLast(order: Uint32Array, from: number, to: number, kept: number): number {
+    assert(kept <= from, 'survivors close up downwards');
+    for (let i = from; i < to; i++) {
+      const index = order[i] ?? 0;
+      const next = order[i + 1];
+      const superseded = i + 1 < to && next !== undefined && this.#hash[next] === this.#hash[index] && this.#seq[next] === this.#seq[index];
+      if (!superseded) order[kept++] = index;
+    }
+    return kept;
+  }
+
+  #reserve(count: number): void {
+    if (count <= this.#hash.length) return;
+    let capacity = this.#hash.length;
+    while (capacity < count) capacity *= 2;
+    this.#hash = grown(this.#hash, capacity, this.#count);
+    this.#seq = grown(this.#seq, capacity, this.#count);
+    this.#expiresAt = grown(this.#expiresAt, capacity, this.#count);
+  }
+}
+
+function grown(old: Float64Array, capacity: number, used: number): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(capacity);
+  next.set(old.subarray(0, used));
+  return next;
+}

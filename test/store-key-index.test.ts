@@ -1,0 +1,156 @@
+// Goal: the on-disk key index (sorted runs of key blocks, compacted bucket by bucket) reads exactly
+// what applying every checkpoint's key changes in order would hold, keeps every live entry through
+// compactions and reopening, drops only expired or deleted ones, and moves a pre-block index over;
+// method: fast-check sequences of checkpoints on hashes packed into a few buckets, against a model.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { open } from 'lmdb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bucketOf } from '../dist/store/key-block.js';
+import { keyCompactionCycle } from '../dist/store/lmdb-key-index.js';
+import { KeyRunBuilder } from '../dist/store/key-run.js';
+import { LmdbStore } from '../dist/store/lmdb-store.js';
+import type { CheckpointDelta, KeyChanges } from '../dist/store/store.js';
+import { tempDirectory } from './fixtures/engine.js';
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+function directory(): string {
+  const dir = tempDirectory('shardmint-keys-');
+  cleanups.push(dir.remove);
+  return dir.path;
+}
+
+/** Hashes in buckets 0, 1, 9 (compacted in the same turn as 1) and the last, two or three each. */
+const hashes = [0, 1, 9, 4095].flatMap((bucket) => [1, 2, 3].map((offset) => bucket * 2 ** 41 + offset)).filter((h) => h > 0 && h < 2 ** 53);
+
+type Change = readonly [hash: number, seq: number, expiresAt: number];
+const change: fc.Arbitrary<Change> = fc.tuple(
+  fc.constantFrom(...hashes),
+  fc.integer({ min: 1, max: 4 }),
+  fc.oneof(fc.integer({ min: 1, max: 200 }), fc.constant(Number.NaN)),
+);
+/** A checkpoint: its changes (in the order given; NaN deletes) and the time it is written at. */
+const checkpoint = fc.record({ changes: fc.array(change, { maxLength: 8 }), advance: fc.integer({ min: 0, max: 40 }) });
+
+function columns(changes: readonly Change[]): KeyChanges {
+  return {
+    count: changes.length,
+    hash: Float64Array.from(changes, ([hash]) => hash),
+    seq: Float64Array.from(changes, ([, seq]) => seq),
+    expiresAt: Float64Array.from(changes, ([, , expiresAt]) => expiresAt),
+  };
+}
+
+function delta(seq: number, writtenAt: number, changes: readonly Change[]): CheckpointDelta {
+  // Two slices, as the engine hands them over a range at a time.
+  const half = Math.floor(changes.length / 2);
+  const slices = [columns(changes.slice(0, half)), columns(changes.slice(half))];
+  return {
+    header: { seq, supply: 0n, reserves: 0n, clearing: 0n, chainSupply: {}, accountCount: 0, writtenAt },
+    accounts: { count: 0, slot: new Int32Array(), balance: new BigInt64Array(), stateCode: new Uint8Array(), id: [] },
+    idempotency: () => slices.shift(),
+    refunded: [],
+    reconciled: [],
+  };
+}
+
+/** The store must hold every entry of the model live at `now`, and nothing the model does not hold. */
+function expectMatches(store: LmdbStore, model: Map<number, Map<number, number>>, now: number): void {
+  for (const hash of hashes) {
+    const held = model.get(hash) ?? new Map<number, number>();
+    const read = store.getIdempotency(hash);
+    for (const { seq, expiresAt } of read) expect(held.get(seq), `hash ${hash} seq ${seq}`).toBe(expiresAt);
+    const live = [...held].filter(([, expiresAt]) => expiresAt > now).map(([seq]) => seq);
+    expect(read.map((entry) => entry.seq)).toEqual(expect.arrayContaining(live));
+    expect(read.map((entry) => entry.seq)).toEqual([...read.map((entry) => entry.seq)].sort((a, b) => a - b));
+  }
+}
+
+describe('key index on disk', () => {
+  it('reads what the changes applied in order hold, through compactions and reopening', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(checkpoint, { minLength: 1, maxLength: 2 * keyCompactionCycle + 2 }), async (checkpoints) => {
+        const path = directory();
+        let store = new LmdbStore({ directory: path, durability: 'none' });
+        const model = new Map<number, Map<number, number>>();
+        let now = 0;
+        for (const [n, { changes, advance }] of checkpoints.entries()) {
+          now += advance;
+          for (const [hash, seq, expiresAt] of changes) {
+            const held = model.get(hash) ?? new Map<number, number>();
+            if (Number.isNaN(expiresAt)) held.delete(seq);
+            else held.set(seq, expiresAt);
+            model.set(hash, held);
+          }
+          await store.writeCheckpoint(delta(n + 1, now, changes));
+          expectMatches(store, model, now);
+        }
+        await store.close();
+        store = new LmdbStore({ directory: path, durability: 'none' });
+        expectMatches(store, model, now);
+        // The filter's seed covers every live entry.
+        const seeded = new Set(store.idempotencyKeys());
+        for (const [hash, held] of model) if ([...held.values()].some((expiresAt) => expiresAt > now)) expect(seeded.has(hash)).toBe(true);
+        await store.close();
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('drops expired and deleted entries within one compaction cycle', async () => {
+    const path = directory();
+    const store = new LmdbStore({ directory: path, durability: 'none' });
+    await store.writeCheckpoint(delta(1, 0, [[hashes[0] ?? 1, 1, 10], [hashes[3] ?? 1, 2, 1_000], [hashes[6] ?? 1, 3, 1_000]]));
+    await store.writeCheckpoint(delta(2, 0, [[hashes[6] ?? 1, 3, Number.NaN]]));
+    for (let n = 0; n < keyCompactionCycle; n++) await store.writeCheckpoint(delta(3 + n, 20, []));
+    expect([...store.idempotencyKeys()]).toEqual([hashes[3]]);
+    expect(store.getIdempotency(hashes[0] ?? 1)).toEqual([]);
+    await store.close();
+  });
+
+  it('moves an index written one entry per key (before key blocks) into blocks at open', async () => {
+    const path = directory();
+    mkdirSync(path, { recursive: true });
+    const legacyRoot = open({ path: join(path, 'state.mdb'), maxDbs: 16 });
+    const legacy = legacyRoot.openDB<number, [number, number]>({ name: 'key-index' });
+    for (const [hash, seq, expiresAt] of [[hashes[0] ?? 1, 1, 500], [hashes[0] ?? 1, 4, 600], [2 ** 53 - 7, 2, 700]] as const) {
+      await legacy.put([hash, seq], expiresAt);
+    }
+    await legacyRoot.close();
+    for (let reopen = 0; reopen < 2; reopen++) {
+      const store = new LmdbStore({ directory: path, durability: 'flush' });
+      expect(store.getIdempotency(hashes[0] ?? 1)).toEqual([{ seq: 1, expiresAt: 500 }, { seq: 4, expiresAt: 600 }]);
+      expect(store.getIdempotency(2 ** 53 - 7)).toEqual([{ seq: 2, expiresAt: 700 }]);
+      await store.close();
+    }
+    const after = open({ path: join(path, 'state.mdb'), maxDbs: 16 });
+    const options = { name: 'key-index', create: false };
+    expect(after.openDB(options)).toBeUndefined();
+    await after.close();
+  });
+
+  it('orders a run by bucket, then hash and seq, keeping the last of equal entries', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(change, { maxLength: 6 }), { maxLength: 4 }), (slices) => {
+        const builder = new KeyRunBuilder();
+        for (const slice of slices) builder.add(columns(slice));
+        const { changes, order, starts } = builder.sorted();
+        const last = new Map<string, Change>();
+        for (const entry of slices.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
+        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
+        expect(actual).toEqual(expected);
+        for (const [at, [hash]] of actual.entries()) {
+          const bucket = bucketOf(hash);
+          expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
+        }
+      }),
+    );
+  });
+});
