@@ -45,6 +45,8 @@ export class KeyTable {
   #staleOnDisk: number[] = [];
   /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
   #earliestExpiry = Number.POSITIVE_INFINITY;
+  /** The earliest expiry a running purge has kept so far. */
+  #scanEarliest = Number.POSITIVE_INFINITY;
   /** The earliest expiry written since a purge started (it may pause between steps). */
   #insertedEarliest = Number.POSITIVE_INFINITY;
   /** Advances on every growth and every takeChanges(): a paused purge must not go on after either. */
@@ -195,27 +197,40 @@ export class KeyTable {
     if (this.#epoch !== epoch) return;
     // Start after an empty slot: no cluster spans it, so no entry moves across the scan's start.
     const start = this.#emptySlot();
-    let earliest = Number.POSITIVE_INFINITY;
-    let steps = 0;
-    for (let n = 1, sinceYield = 0; n <= this.#mask; ) {
-      assert(steps++ <= 2 * (this.#mask + 1), 'a purge visits each slot and each deletion once');
-      if (++sinceYield > slotsPerStep) {
-        sinceYield = 0;
+    this.#scanEarliest = Number.POSITIVE_INFINITY;
+    for (let n = 1, steps = 0; n <= this.#mask; steps++) {
+      assert(steps <= this.#mask + 1, 'a purge step advances');
+      if (steps > 0) {
         yield;
         // The table grew, or changes were taken (entries clean now may not be on disk yet): stop.
         if (this.#epoch !== epoch) return;
       }
+      n = this.#purgeSlots(start, n, Math.min(this.#mask + 1, n + slotsPerStep), nowMs, cutoff);
+    }
+    // Entries written behind the scan while it paused count too.
+    this.#earliestExpiry = Math.min(this.#scanEarliest, this.#insertedEarliest);
+  }
+
+  /**
+   * Purges scan positions [n, end) after `start` (a tight loop, no pause inside); returns where the
+   * scan goes on. Notes the earliest expiry kept in #scanEarliest.
+   */
+  #purgeSlots(start: number, n: number, end: number, nowMs: number, cutoff: number): number {
+    let earliest = this.#scanEarliest;
+    let deletions = 0;
+    while (n < end) {
       const i = (start + n) & this.#mask;
       // After a deletion the slot holds the entry shifted into it: look at it again.
       if (this.#drops(i, nowMs, cutoff)) {
+        assert(deletions++ <= this.#mask, 'a purge deletes each entry once');
         this.#deleteAt(i);
         continue;
       }
       if (((this.#state[i] ?? empty) & stateMask) !== empty) earliest = Math.min(earliest, this.#expires[i] ?? 0);
       n++;
     }
-    // Entries written behind the scan while it paused count too.
-    this.#earliestExpiry = Math.min(earliest, this.#insertedEarliest);
+    this.#scanEarliest = earliest;
+    return n;
   }
 
   /** Dirty entries and freed ones not yet written stay whatever their age. */
@@ -261,23 +276,18 @@ export class KeyTable {
    * histogram of their seqs (seqs grow with time, so low seqs are the oldest keys). Pauses like purge.
    */
   *#evictionCutoff(excess: number, slotsPerStep: number): Generator<void, number> {
-    let lowest = Number.POSITIVE_INFINITY;
-    let highest = 0;
-    for (let i = 0; i <= this.#mask; i++) {
-      if (i % slotsPerStep === slotsPerStep - 1) yield;
-      if (this.#state[i] !== live) continue;
-      const seq = this.#seq[i] ?? 0;
-      lowest = Math.min(lowest, seq);
-      highest = Math.max(highest, seq);
+    const range = { lowest: Number.POSITIVE_INFINITY, highest: 0 };
+    for (let from = 0; from <= this.#mask; from += slotsPerStep) {
+      if (from > 0) yield;
+      this.#liveSeqRange(from, Math.min(this.#mask + 1, from + slotsPerStep), range);
     }
+    const { lowest, highest } = range;
     if (highest === 0) return 0;
     const width = (highest - lowest + 1) / evictionBuckets;
     const counts = new Uint32Array(evictionBuckets);
-    for (let i = 0; i <= this.#mask; i++) {
-      if (i % slotsPerStep === slotsPerStep - 1) yield;
-      if (this.#state[i] !== live) continue;
-      const bucket = Math.min(evictionBuckets - 1, Math.max(0, Math.floor(((this.#seq[i] ?? 0) - lowest) / width)));
-      counts[bucket] = (counts[bucket] ?? 0) + 1;
+    for (let from = 0; from <= this.#mask; from += slotsPerStep) {
+      if (from > 0) yield;
+      this.#countLiveSeqs(from, Math.min(this.#mask + 1, from + slotsPerStep), lowest, width, counts);
     }
     let seen = 0;
     for (let b = 0; b < evictionBuckets; b++) {
@@ -285,6 +295,26 @@ export class KeyTable {
       if (seen >= excess) return b === evictionBuckets - 1 ? highest + 1 : lowest + (b + 1) * width;
     }
     return highest + 1;
+  }
+
+  #liveSeqRange(from: number, to: number, range: { lowest: number; highest: number }): void {
+    let { lowest, highest } = range;
+    for (let i = from; i < to; i++) {
+      if (this.#state[i] !== live) continue;
+      const seq = this.#seq[i] ?? 0;
+      if (seq < lowest) lowest = seq;
+      if (seq > highest) highest = seq;
+    }
+    range.lowest = lowest;
+    range.highest = highest;
+  }
+
+  #countLiveSeqs(from: number, to: number, lowest: number, width: number, counts: Uint32Array): void {
+    for (let i = from; i < to; i++) {
+      if (this.#state[i] !== live) continue;
+      const bucket = Math.min(evictionBuckets - 1, Math.max(0, Math.floor(((this.#seq[i] ?? 0) - lowest) / width)));
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
+    }
   }
 
   /**
