@@ -75,17 +75,18 @@ export class LmdbKeyIndex {
     if (builder.count === 0) return;
     const run = this.#nextRun++;
     const sorted = builder.sorted();
-    const touched: number[] = [];
-    let written: Promise<unknown> = Promise.resolve();
-    // Queued a slice of buckets per turn and committed together where lmdb batches them.
+    // Queued a slice of buckets per turn, committed together where lmdb batches them. A bucket lists
+    // its block once that commits; every slice is awaited, so no failure goes unhandled.
+    const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
-      written = this.#root.batch(() => {
-        touched.push(...this.#putRun(sorted, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes)));
+      let touched: number[] = [];
+      const committed = this.#root.batch(() => {
+        touched = this.#putRun(sorted, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes));
       });
+      slices.push(committed.then(() => touched.forEach((bucket) => this.#bucketRuns(bucket).push(run))));
       await nextTurn();
     }
-    await written;
-    for (const bucket of touched) this.#bucketRuns(bucket).push(run);
+    await Promise.all(slices);
   }
 
   /**
@@ -95,18 +96,18 @@ export class LmdbKeyIndex {
    */
   async compact(nowMs: number): Promise<void> {
     const cycle = this.#compactions++ % keyCompactionCycle;
-    const plans = new Map<number, number[]>();
-    let written: Promise<unknown> = Promise.resolve();
+    const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
       const merged = this.#compactSlice(first, cycle, nowMs);
       if (merged.length === 0) continue;
-      written = this.#root.batch(() => {
+      const plans = new Map<number, number[]>();
+      const committed = this.#root.batch(() => {
         for (const [bucket, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, bytes));
       });
+      slices.push(committed.then(() => plans.forEach((runs, bucket) => (this.#runs[bucket] = runs))));
       await nextTurn();
     }
-    await written;
-    for (const [bucket, runs] of plans) this.#runs[bucket] = runs;
+    await Promise.all(slices);
   }
 
   /** Merges the due buckets among [first, first + bucketsPerTurn); only those that change. */

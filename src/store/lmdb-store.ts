@@ -1,7 +1,7 @@
 // The LMDB store. Two environments per data directory: ledger.mdb holds only the ordered log (keyed
 // by the first seq of each entry, a group or a slice of one; values are log-codec.ts bytes), and
-// state.mdb everything checkpoints write (the key index as blocks: lmdb-key-index.ts). A checkpoint covers only durable log records, so the two
-// need no common transaction. Writes go through
+// state.mdb everything checkpoints write (the key index as blocks: lmdb-key-index.ts). A checkpoint
+// covers only durable log records, so the two need no common transaction. Writes go through
 // lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -74,13 +74,14 @@ export class LmdbStore implements LedgerStore {
     // Stored in entries of at most logEntryRecordsMax records, so that reading one record back (a
     // replay) copies a few kilobytes, not a whole group. Puts of one event turn share a transaction
     // and commit in order; even split, every committed prefix of the log is valid.
-    let written: Promise<boolean> | undefined;
+    // Every put is awaited (together): one that failed unwatched would be an unhandled rejection.
+    const puts: Array<Promise<boolean>> = [];
     for (let from = 0; from < records.length; from += logEntryRecordsMax) {
       const to = Math.min(records.length, from + logEntryRecordsMax);
-      written = this.#log.put(first.seq + from, encodeGroup(records, from, to));
+      puts.push(this.#log.put(first.seq + from, encodeGroup(records, from, to)));
     }
-    assert(written !== undefined, 'a group writes at least one entry');
-    const settled = written.finally(() => this.#uncommitted.delete(first.seq));
+    assert(puts.length > 0, 'a group writes at least one entry');
+    const settled = Promise.all(puts).finally(() => this.#uncommitted.delete(first.seq));
     if (this.#durability === 'none') {
       settled.catch((error: unknown) => (this.#asyncFailure ??= error));
       return;
