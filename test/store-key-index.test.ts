@@ -1,13 +1,15 @@
 // Goal: the on-disk key index (sorted runs of key blocks, compacted bucket by bucket) reads exactly
 // what applying every checkpoint's key changes in order would hold, keeps every live entry through
-// compactions and reopening, drops only expired or deleted ones, and moves a pre-block index over;
-// method: fast-check sequences of checkpoints on hashes packed into a few buckets, against a model.
+// compactions and reopening, drops only expired or deleted ones, keeps its rewriting and its blocks
+// per bucket logarithmic, and moves a pre-block index over; method: fast-check sequences of
+// checkpoints on hashes packed into a few buckets against a model, and the compaction policy alone.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bucketOf } from '../dist/store/key-block.js';
+import { bucketOf, type BlockStats } from '../dist/store/key-block.js';
+import { planCompaction } from '../dist/store/key-compaction.js';
 import { keyCompactionCycle } from '../dist/store/lmdb-key-index.js';
 import { KeyRunBuilder } from '../dist/store/key-run.js';
 import { LmdbStore } from '../dist/store/lmdb-store.js';
@@ -112,6 +114,54 @@ describe('key index on disk', () => {
     expect([...store.idempotencyKeys()]).toEqual([hashes[3]]);
     expect(store.getIdempotency(hashes[0] ?? 1)).toEqual([]);
     await store.close();
+  });
+
+  it('keeps, in a merge of the newest blocks only, the tombstones that hide entries of older ones', async () => {
+    const path = directory();
+    const store = new LmdbStore({ directory: path, durability: 'none' });
+    const [a = 1, b = 1, c = 1] = hashes;
+    // Bucket 0 is weighed at the 1st and the (cycle + 1)th checkpoint: then it holds a block of five,
+    // a tombstone and a block of one, and only the two newest are small enough to merge.
+    await store.writeCheckpoint(delta(1, 0, [[a, 1, 1_000], [a, 2, 1_000], [b, 1, 1_000], [b, 2, 1_000], [c, 1, 1_000]]));
+    await store.writeCheckpoint(delta(2, 0, [[a, 1, Number.NaN]]));
+    await store.writeCheckpoint(delta(3, 0, [[c, 2, 1_000]]));
+    for (let n = 4; n <= keyCompactionCycle + 1; n++) await store.writeCheckpoint(delta(n, 20, []));
+    expect(store.getIdempotency(a)).toEqual([{ seq: 2, expiresAt: 1_000 }]);
+    expect(store.getIdempotency(c)).toEqual([{ seq: 1, expiresAt: 1_000 }, { seq: 2, expiresAt: 1_000 }]);
+    await store.close();
+  });
+
+  it('keeps few blocks per bucket and rewrites each entry about once per doubling of the index', () => {
+    // The policy alone, on block sizes: a checkpoint adds a block of `run` entries, and every
+    // keyCompactionCycle-th checkpoint the bucket is weighed (nothing expires).
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 50, max: 400 }), (run, checkpoints) => {
+        let blocks: BlockStats[] = [];
+        let rewritten = 0;
+        for (let n = 1; n <= checkpoints; n++) {
+          blocks.push({ count: run, tombstones: 0, earliest: 1e12, latest: 1e12 });
+          if (n % keyCompactionCycle !== 0) continue;
+          const plan = planCompaction(blocks, 0);
+          if (plan === undefined) continue;
+          expect(plan.full).toBe(plan.from === 0);
+          const count = blocks.slice(plan.from).reduce((sum, block) => sum + block.count, 0);
+          rewritten += count;
+          blocks = [...blocks.slice(0, plan.from), { count, tombstones: 0, earliest: 1e12, latest: 1e12 }];
+        }
+        const total = run * checkpoints;
+        const doublings = Math.log2(checkpoints / keyCompactionCycle) + 1;
+        expect(blocks.length).toBeLessThanOrEqual(doublings + keyCompactionCycle);
+        expect(rewritten).toBeLessThanOrEqual(total * doublings);
+      }),
+    );
+  });
+
+  it('merges a bucket whole once about half of it is dead, and never for less', () => {
+    const live = { count: 100, tombstones: 0, earliest: 1_000, latest: 2_000 };
+    expect(planCompaction([live], 1_400)).toBeUndefined();
+    expect(planCompaction([live], 1_500)).toEqual({ from: 0, full: true });
+    expect(planCompaction([live, { count: 60, tombstones: 60, earliest: Infinity, latest: -Infinity }], 0)).toBeUndefined();
+    expect(planCompaction([{ ...live, count: 120 }, { count: 130, tombstones: 130, earliest: Infinity, latest: -Infinity }], 0)).toEqual({ from: 0, full: true });
   });
 
   it('moves an index written one entry per key (before key blocks) into blocks at open', async () => {

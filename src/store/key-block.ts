@@ -73,6 +73,32 @@ export function applyKeyBlock(bytes: Uint8Array, hash: number, into: Map<number,
   }
 }
 
+/** What compaction weighs of a block, so as not to read it again. */
+export interface BlockStats {
+  readonly count: number;
+  readonly tombstones: number;
+  /** The earliest and latest expiry of its entries, tombstones aside (±Infinity when it has none). */
+  readonly earliest: number;
+  readonly latest: number;
+}
+
+export function blockStats(bytes: Uint8Array): BlockStats {
+  const count = entryCount(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let tombstones = 0;
+  let earliest = Number.POSITIVE_INFINITY;
+  let latest = Number.NEGATIVE_INFINITY;
+  for (let at = 16; at < bytes.length; at += keyEntryBytes) {
+    const expiresAt = view.getFloat64(at, true);
+    if (Number.isNaN(expiresAt)) tombstones++;
+    else {
+      earliest = Math.min(earliest, expiresAt);
+      latest = Math.max(latest, expiresAt);
+    }
+  }
+  return { count, tombstones, earliest, latest };
+}
+
 export function entriesOf(held: ReadonlyMap<number, number>): IdempotencyEntry[] {
   return [...held].sort(([a], [b]) => a - b).map(([seq, expiresAt]) => ({ seq, expiresAt }));
 }

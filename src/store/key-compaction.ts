@@ -1,11 +1,52 @@
-// Compaction of one hash bucket of the on-disk key index: its blocks (key-block.ts), oldest first,
-// merged into one. Because every block of the bucket takes part, tombstones have nothing left to
-// hide and are dropped with what they delete, and so are entries expired at `nowMs`: this is how
-// expired keys leave the disk.
-import { decodeKeyBlock, keyEntryBytes, type KeyEntries } from './key-block.js';
+// Compaction of one hash bucket of the on-disk key index: consecutive blocks (key-block.ts), oldest
+// first, merged into one, the newer entry winning where two name the same (hash, seq). A merge that
+// reaches the bucket's oldest block (a full merge) leaves tombstones nothing to hide, so it drops
+// them with what they delete, and drops entries expired at `nowMs`: this is how expired keys leave
+// the disk. A partial merge keeps both: an older block outside it may hold what they shadow.
+import { decodeKeyBlock, keyEntryBytes, type BlockStats, type KeyEntries } from './key-block.js';
 
-/** The bucket's one merged block (empty when nothing holds), or undefined when it would not change. */
-export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number): Buffer | undefined {
+/** Blocks [from, last] of a bucket to merge into one, and whether that merge is full. */
+export interface CompactionPlan {
+  readonly from: number;
+  readonly full: boolean;
+}
+
+/**
+ * What to merge of a bucket's blocks (oldest first), or undefined for nothing. A full merge once
+ * about half the bucket is dead (deleted, or expired at `nowMs`): the space it takes stays within
+ * about twice what is live. Otherwise the newest blocks, for as long as the next older one is no
+ * larger than what they hold together: sizes then double from newest to oldest, as in a binary
+ * counter, so a bucket holds a few blocks per doubling and an entry is rewritten about once per
+ * doubling. (Merging every block each time rewrote the whole index over and over as it grew.)
+ */
+export function planCompaction(blocks: readonly BlockStats[], nowMs: number): CompactionPlan | undefined {
+  let total = 0;
+  let dead = 0;
+  for (const block of blocks) {
+    total += block.count;
+    dead += deadEstimate(block, nowMs);
+  }
+  if (dead > 0 && 2 * dead >= total) return { from: 0, full: true };
+  const last = blocks.length - 1;
+  let from = last;
+  let held = blocks[last]?.count ?? 0;
+  while (from > 0 && (blocks[from - 1]?.count ?? 0) <= held) {
+    from--;
+    held += blocks[from]?.count ?? 0;
+  }
+  return from < last ? { from, full: from === 0 } : undefined;
+}
+
+/** Tombstones, and the share of entries expired at `nowMs` if expiries spread evenly over the block's range. */
+function deadEstimate(block: BlockStats, nowMs: number): number {
+  const entries = block.count - block.tombstones;
+  if (entries === 0 || nowMs < block.earliest) return block.tombstones;
+  if (nowMs >= block.latest) return block.count;
+  return block.tombstones + (entries * (nowMs - block.earliest)) / (block.latest - block.earliest);
+}
+
+/** The blocks merged into one (empty when nothing holds), or undefined when it would not change. */
+export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number, full: boolean): Buffer | undefined {
   const first = blocks[0];
   if (first === undefined) return undefined;
   let merged = decodeKeyBlock(first);
@@ -15,7 +56,7 @@ export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number): 
   let at = 0;
   for (let i = 0; i < merged.count; i++) {
     const expiresAt = merged.expiresAt[i] ?? Number.NaN;
-    if (Number.isNaN(expiresAt) || expiresAt <= nowMs) continue;
+    if (full && (Number.isNaN(expiresAt) || expiresAt <= nowMs)) continue;
     view.setFloat64(at, merged.hash[i] ?? 0, true);
     view.setFloat64(at + 8, merged.seq[i] ?? 0, true);
     view.setFloat64(at + 16, expiresAt, true);

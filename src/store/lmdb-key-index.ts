@@ -1,21 +1,29 @@
 // The on-disk idempotency-key index in LMDB: key blocks (key-block.ts) under [bucket, run]. Each
 // checkpoint writes one run, a block per bucket it touches; run numbers only grow, so a bucket's
-// blocks read in key order are oldest first. Every checkpoint also compacts an eighth of the
-// buckets (and any bucket that has gathered that many blocks) into one block each, which bounds
-// what a lookup reads and is where expired and deleted keys leave the disk. A lookup reads at most
-// a few blocks of one bucket, in place.
+// blocks read in key order are oldest first. Every checkpoint also weighs an eighth of the buckets
+// (and any that gathered too many blocks) for compaction (key-compaction.ts): their newest blocks
+// merge as a binary counter would, and a bucket about half dead is merged whole, which is where
+// expired and deleted keys leave the disk. A lookup reads the few blocks of one bucket, in place.
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
-import { compactKeyBlocks } from './key-compaction.js';
-import { applyKeyBlock, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount } from './key-block.js';
+import { compactKeyBlocks, planCompaction } from './key-compaction.js';
+import { applyKeyBlock, blockStats, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
 import type { IdempotencyEntry, KeyChanges } from './store.js';
 
 type BlockKey = [bucket: number, run: number];
 
-/** Each bucket is compacted at least every this many checkpoints, and so holds about this many blocks at most. */
+/** Each bucket is weighed for compaction at least every this many checkpoints. */
 export const keyCompactionCycle = 8;
+/** A bucket with this many blocks is weighed at every checkpoint (a bound on what a lookup reads). */
+const bucketBlocksDue = 32;
 const bucketsPerTurn = 128;
+
+/** A committed block of a bucket; its stats are read when first needed after open. */
+interface BlockRef {
+  readonly run: number;
+  stats: BlockStats | undefined;
+}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -24,8 +32,8 @@ function nextTurn(): Promise<void> {
 export class LmdbKeyIndex {
   readonly #root: RootDatabase;
   readonly #blocks: Database<Buffer, BlockKey>;
-  /** Per bucket, the runs that have a committed block there, ascending. */
-  readonly #runs: number[][] = Array.from({ length: keyBucketCount }, () => []);
+  /** Per bucket, its committed blocks, ascending by run. */
+  readonly #buckets: BlockRef[][] = Array.from({ length: keyBucketCount }, () => []);
   #nextRun = 1;
   #compactions = 0;
 
@@ -34,7 +42,7 @@ export class LmdbKeyIndex {
     this.#blocks = root.openDB({ name: 'key-blocks', encoding: 'binary' });
     // Keys come in order, so each bucket's list is ascending; a new run outnumbers every block.
     for (const [bucket, run] of this.#blocks.getKeys()) {
-      this.#bucketRuns(bucket).push(run);
+      this.#bucketBlocks(bucket).push({ run, stats: undefined });
       this.#nextRun = Math.max(this.#nextRun, run + 1);
     }
     this.#migrateLegacyIndex();
@@ -43,10 +51,10 @@ export class LmdbKeyIndex {
   /** The entries under a hash that hold after applying the bucket's blocks oldest first. */
   get(hash: number): IdempotencyEntry[] {
     const bucket = bucketOf(hash);
-    const runs = this.#bucketRuns(bucket);
-    if (runs.length === 0) return [];
+    const blocks = this.#bucketBlocks(bucket);
+    if (blocks.length === 0) return [];
     const held = new Map<number, number>();
-    for (const run of runs) {
+    for (const { run } of blocks) {
       // A reused buffer, valid until the next read: applied at once. A block compacted away
       // meanwhile reads as missing; the block it went into holds its entries.
       const bytes = this.#blocks.getBinaryFast([bucket, run]);
@@ -79,20 +87,20 @@ export class LmdbKeyIndex {
     // its block once that commits; every slice is awaited, so no failure goes unhandled.
     const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
-      let touched: number[] = [];
+      let touched: Array<readonly [number, BlockStats]> = [];
       const committed = this.#root.batch(() => {
         touched = this.#putRun(sorted, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes));
       });
-      slices.push(committed.then(() => touched.forEach((bucket) => this.#bucketRuns(bucket).push(run))));
+      slices.push(committed.then(() => touched.forEach(([bucket, stats]) => this.#bucketBlocks(bucket).push({ run, stats }))));
       await nextTurn();
     }
     await Promise.all(slices);
   }
 
   /**
-   * Compacts the buckets due this time: a rotating eighth, and any with a full cycle of blocks.
-   * Only committed blocks take part and nothing else writes the index meanwhile (the caller runs
-   * one checkpoint at a time), so each merge sees all of its bucket and may drop tombstones.
+   * Compacts the buckets due this time: a rotating eighth, and any holding many blocks. Only
+   * committed blocks take part and nothing else writes the index meanwhile (the caller runs one
+   * checkpoint at a time), so a merge that reaches a bucket's oldest block sees all of it.
    */
   async compact(nowMs: number): Promise<void> {
     const cycle = this.#compactions++ % keyCompactionCycle;
@@ -100,66 +108,79 @@ export class LmdbKeyIndex {
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
       const merged = this.#compactSlice(first, cycle, nowMs);
       if (merged.length === 0) continue;
-      const plans = new Map<number, number[]>();
+      const plans = new Map<number, BlockRef[]>();
       const committed = this.#root.batch(() => {
-        for (const [bucket, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, bytes));
+        for (const [bucket, from, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, from, bytes));
       });
-      slices.push(committed.then(() => plans.forEach((runs, bucket) => (this.#runs[bucket] = runs))));
+      slices.push(committed.then(() => plans.forEach((blocks, bucket) => (this.#buckets[bucket] = blocks))));
       await nextTurn();
     }
     await Promise.all(slices);
   }
 
-  /** Merges the due buckets among [first, first + bucketsPerTurn); only those that change. */
-  #compactSlice(first: number, cycle: number, nowMs: number): Array<readonly [number, Buffer]> {
-    const merged: Array<readonly [number, Buffer]> = [];
+  /** Merges what is due among buckets [first, first + bucketsPerTurn): [bucket, first block merged, merged block]. */
+  #compactSlice(first: number, cycle: number, nowMs: number): Array<readonly [number, number, Buffer]> {
+    const merged: Array<readonly [number, number, Buffer]> = [];
     for (let bucket = first; bucket < first + bucketsPerTurn; bucket++) {
-      const runs = this.#bucketRuns(bucket);
-      const due = runs.length >= keyCompactionCycle || (runs.length > 0 && bucket % keyCompactionCycle === cycle);
+      const blocks = this.#bucketBlocks(bucket);
+      const due = blocks.length >= bucketBlocksDue || (blocks.length > 0 && bucket % keyCompactionCycle === cycle);
       if (!due) continue;
-      const blocks: Buffer[] = [];
-      for (const run of runs) {
-        const bytes = this.#blocks.getBinary([bucket, run]);
-        assert(bytes !== undefined, 'a listed key block is on disk');
-        blocks.push(bytes);
-      }
-      const bytes = compactKeyBlocks(blocks, nowMs);
-      if (bytes !== undefined) merged.push([bucket, bytes]);
+      const plan = planCompaction(blocks.map((block) => this.#statsOf(bucket, block)), nowMs);
+      if (plan === undefined) continue;
+      const bytes = compactKeyBlocks(blocks.slice(plan.from).map(({ run }) => this.#read(bucket, run)), nowMs, plan.full);
+      if (bytes !== undefined) merged.push([bucket, plan.from, bytes]);
     }
     return merged;
   }
 
-  /** Queues the bucket's merged block under its newest run and the removal of the others; returns its runs after. */
-  #replaceBlocks(bucket: number, bytes: Buffer): number[] {
-    const runs = this.#bucketRuns(bucket);
-    const newest = runs[runs.length - 1];
-    assert(newest !== undefined, 'a compacted bucket has blocks');
-    for (const run of runs) if (run !== newest) void this.#blocks.remove([bucket, run]);
-    if (bytes.length === 0) {
-      void this.#blocks.remove([bucket, newest]);
-      return [];
-    }
-    void this.#blocks.put([bucket, newest], bytes);
-    return [newest];
+  #statsOf(bucket: number, block: BlockRef): BlockStats {
+    // In place: the stats are taken before the next read reuses the buffer.
+    block.stats ??= blockStats(this.#read(bucket, block.run, true));
+    return block.stats;
   }
 
-  /** Puts the run's blocks of buckets [first, last); returns the buckets that got one. */
-  #putRun(sorted: SortedRun, run: number, first: number, last: number, put: (key: BlockKey, bytes: Buffer) => void): number[] {
-    const touched: number[] = [];
+  #read(bucket: number, run: number, inPlace = false): Uint8Array {
+    const bytes = inPlace ? this.#blocks.getBinaryFast([bucket, run]) : this.#blocks.getBinary([bucket, run]);
+    assert(bytes !== undefined, 'a listed key block is on disk');
+    return bytes;
+  }
+
+  /**
+   * Queues the merged block under the newest run of blocks [from, last] and the removal of the
+   * others; returns the bucket's blocks after.
+   */
+  #replaceBlocks(bucket: number, from: number, bytes: Buffer): BlockRef[] {
+    const blocks = this.#bucketBlocks(bucket);
+    const newest = blocks[blocks.length - 1];
+    assert(newest !== undefined, 'a compacted bucket has blocks');
+    const kept = blocks.slice(0, from);
+    for (const { run } of blocks.slice(from, -1)) void this.#blocks.remove([bucket, run]);
+    if (bytes.length === 0) {
+      void this.#blocks.remove([bucket, newest.run]);
+      return kept;
+    }
+    void this.#blocks.put([bucket, newest.run], bytes);
+    return [...kept, { run: newest.run, stats: blockStats(bytes) }];
+  }
+
+  /** Puts the run's blocks of buckets [first, last); returns the buckets that got one, with its stats. */
+  #putRun(sorted: SortedRun, run: number, first: number, last: number, put: (key: BlockKey, bytes: Buffer) => void): Array<readonly [number, BlockStats]> {
+    const touched: Array<readonly [number, BlockStats]> = [];
     for (let bucket = first; bucket < last; bucket++) {
       const from = sorted.starts[bucket] ?? 0;
       const to = sorted.starts[bucket + 1] ?? 0;
       if (to === from) continue;
-      put([bucket, run], encodeKeyBlock(sorted.changes, sorted.order, from, to));
-      touched.push(bucket);
+      const bytes = encodeKeyBlock(sorted.changes, sorted.order, from, to);
+      put([bucket, run], bytes);
+      touched.push([bucket, blockStats(bytes)]);
     }
     return touched;
   }
 
-  #bucketRuns(bucket: number): number[] {
-    const runs = this.#runs[bucket];
-    assert(runs !== undefined, 'a bucket is within the index');
-    return runs;
+  #bucketBlocks(bucket: number): BlockRef[] {
+    const blocks = this.#buckets[bucket];
+    assert(blocks !== undefined, 'a bucket is within the index');
+    return blocks;
   }
 
   /**
@@ -183,7 +204,7 @@ export class LmdbKeyIndex {
     const run = this.#nextRun++;
     const sorted = builder.sorted();
     const touched = this.#root.transactionSync(() => this.#putRun(sorted, run, 0, keyBucketCount, (key, bytes) => this.#blocks.putSync(key, bytes)));
-    for (const bucket of touched) this.#bucketRuns(bucket).push(run);
+    for (const [bucket, stats] of touched) this.#bucketBlocks(bucket).push({ run, stats });
     legacy.dropSync();
   }
 }
