@@ -10,6 +10,7 @@ import type { LogRecord } from '../domain/log-record.js';
 import { chunkOf, decodeAccountChunk, encodeAccountChunk } from './account-codec.js';
 import { LmdbKeyIndex } from './lmdb-key-index.js';
 import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
+import { RecentEntryKeys } from './recent-entry-keys.js';
 import type {
   AccountRows,
   AccountSnapshot,
@@ -48,6 +49,8 @@ export class LmdbStore implements LedgerStore {
   /** A write that failed after durability 'none' had already answered; the next append throws it. */
   #asyncFailure: unknown = undefined;
   #lastSeq: number;
+  /** Keys of the entries appended since open (the newest of them). */
+  readonly #recentEntries = new RecentEntryKeys();
 
   constructor(options: LmdbStoreOptions) {
     this.#durability = options.durability;
@@ -79,6 +82,8 @@ export class LmdbStore implements LedgerStore {
     for (let from = 0; from < records.length; from += logEntryRecordsMax) {
       const to = Math.min(records.length, from + logEntryRecordsMax);
       puts.push(this.#log.put(first.seq + from, encodeGroup(records, from, to)));
+      // Read only for committed records: until then findRecord answers from #uncommitted.
+      this.#recentEntries.push(first.seq + from);
     }
     assert(puts.length > 0, 'a group writes at least one entry');
     const settled = Promise.all(puts).finally(() => this.#uncommitted.delete(first.seq));
@@ -188,6 +193,8 @@ export class LmdbStore implements LedgerStore {
   }
 
   #groupKeyAtOrBefore(seq: number): number | undefined {
+    const recent = this.#recentEntries.atOrBefore(seq);
+    if (recent !== undefined) return recent;
     for (const key of this.#log.getKeys({ start: seq, reverse: true, limit: 1 })) return key;
     return undefined;
   }
