@@ -3,7 +3,8 @@
 // command sequences (remember, forget, time, write-out, purge with a small cap, run whole or paused
 // between steps while other commands run) over keys whose
 // hashes collide on purpose, checked against a model after every step, with the written changes
-// applied to a disk map the way the store applies them.
+// applied to a disk map the way the store applies them; and, for eviction by a sampled cutoff,
+// that a purge keeps about the newest keys it was asked to keep.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyHash, keyHashLow } from '../dist/domain/key-hash.js';
@@ -212,6 +213,28 @@ describe('key table', () => {
     expect(world.lookup('k0')).toBe(0);
     world.apply({ op: 'land' });
     expect(world.lookup('k0')).toBe(0);
+  });
+
+  it('evicts about the oldest written keys down to what it keeps, though it samples for the cutoff', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 20_000, max: 120_000 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (count, share) => {
+        const table = new KeyTable(12);
+        for (let seq = 1; seq <= count; seq++) table.remember(keyHash('acct', `key-${seq}`), seq, 1e15, () => false);
+        table.takeChanges();
+        const keep = Math.floor(count * share);
+        drain(table.purge(0, keep));
+        // Within 2% of all keys: the sample's error, far inside the quarter a checkpoint evicts.
+        const slack = Math.ceil(count * 0.02);
+        expect(table.size).toBeLessThanOrEqual(keep + slack);
+        expect(table.size).toBeGreaterThanOrEqual(keep - slack);
+        // What stayed are the newest: the oldest key kept is about count - keep.
+        const kept = (seq: number): boolean => table.lookup(keyHash('acct', `key-${seq}`), 0, (s) => s === seq) === seq;
+        const oldestKept = Array.from({ length: count }, (_, i) => i + 1).find(kept) ?? count;
+        expect(oldestKept).toBeGreaterThanOrEqual(count - keep - slack);
+        expect(oldestKept).toBeLessThanOrEqual(count - keep + slack);
+      }),
+      { numRuns: 12 },
+    );
   });
 
   it('grows past its first size and keeps every key', () => {

@@ -6,7 +6,9 @@
 // a fixed filter of 16M bits answered "maybe" for a third of new keys past 6M). Blocked: a key's
 // bits all lie in one 64-byte block of a stage, so asking a stage costs one cache miss, not one per
 // bit (at 15M keys a new key's lookup walked four stages of up to 8 misses each, and the engine
-// slowed as the disk index grew).
+// slowed as the disk index grew). The block is picked by the hash's top bits, the order in which a
+// checkpoint hands over its keys (the key table's slots run in hash order), so adding them walks
+// each stage from start to end instead of missing the cache once per key.
 import { keyHashHigh, keyHashLow } from '../domain/key-hash.js';
 
 const firstStageKeysLog2 = 20;
@@ -15,19 +17,21 @@ const hashes = 8;
 /** 512 bits (16 words) per block: one cache line. */
 const blockWordsLog2 = 4;
 const blockBitsLog2 = blockWordsLog2 + 5;
-/** A stage's block index is the top bits of a 32-bit lane: 2^32 blocks would do; 2^31 bits (256 MiB) is plenty. */
+/** 2^31 bits (256 MiB) per stage is plenty; a block index then takes 22 of the hash's 53 bits. */
 const stageBitsLog2Max = 31;
+const hashBits = 53;
 
 interface Stage {
   readonly bits: Uint32Array;
-  readonly bitsLog2: number;
+  /** 2^(53 - block index bits): dividing a hash by it leaves the index of its block. */
+  readonly blockDivisor: number;
   readonly keys: number;
   added: number;
 }
 
 function stage(keysLog2: number): Stage {
   const bitsLog2 = Math.min(stageBitsLog2Max, keysLog2 + bitsPerKeyLog2);
-  return { bits: new Uint32Array(2 ** (bitsLog2 - 5)), bitsLog2, keys: 2 ** keysLog2, added: 0 };
+  return { bits: new Uint32Array(2 ** (bitsLog2 - 5)), blockDivisor: 2 ** (hashBits - (bitsLog2 - blockBitsLog2)), keys: 2 ** keysLog2, added: 0 };
 }
 
 export class KeyFilter {
@@ -41,7 +45,7 @@ export class KeyFilter {
       this.#stages.push(current);
     }
     const h2 = secondHash(hash);
-    const base = blockOf(current.bitsLog2, keyHashLow(hash));
+    const base = blockOf(current, hash);
     for (let i = 0; i < hashes; i++) {
       const bit = bitInBlock(h2, i);
       const word = base + (bit >>> 5);
@@ -53,9 +57,8 @@ export class KeyFilter {
 
   mayContain(hash: number): boolean {
     if (this.#added === 0) return false;
-    const h1 = keyHashLow(hash);
     const h2 = secondHash(hash);
-    for (const { bits, bitsLog2 } of this.#stages) if (stageHas(bits, blockOf(bitsLog2, h1), h2)) return true;
+    for (const stage of this.#stages) if (stageHas(stage.bits, blockOf(stage, hash), h2)) return true;
     return false;
   }
 
@@ -72,9 +75,9 @@ function stageHas(bits: Uint32Array, base: number, h2: number): boolean {
   return true;
 }
 
-/** The first word of the key's block in a stage of 2^bitsLog2 bits: the top bits of the low lane. */
-function blockOf(bitsLog2: number, h1: number): number {
-  return (h1 >>> (32 - (bitsLog2 - blockBitsLog2))) << blockWordsLog2;
+/** The first word of the key's block in a stage: the top bits of the hash. */
+function blockOf(stage: Stage, hash: number): number {
+  return Math.floor(hash / stage.blockDivisor) << blockWordsLog2;
 }
 
 /** The i-th bit of the key within its block: the top 9 bits of a multiply-xorshift of (h2, i). */
@@ -85,7 +88,7 @@ function bitInBlock(h2: number, i: number): number {
 }
 
 /** The seed of a key's bits within its block, mixed from both lanes (the high lane has only 21
- * bits); the low lane alone picks the block. */
+ * bits, and its top ones pick the block). */
 function secondHash(hash: number): number {
   let b = Math.imul(keyHashHigh(hash) ^ keyHashLow(hash), 0x5bd1e995);
   b ^= b >>> 15;

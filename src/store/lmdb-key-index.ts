@@ -36,6 +36,8 @@ export class LmdbKeyIndex {
   readonly #buckets: BlockRef[][] = Array.from({ length: keyBucketCount }, () => []);
   #nextRun = 1;
   #compactions = 0;
+  /** Reused by every run (one checkpoint writes at a time). */
+  readonly #builder = new KeyRunBuilder();
 
   constructor(root: RootDatabase) {
     this.#root = root;
@@ -75,7 +77,8 @@ export class LmdbKeyIndex {
 
   /** Writes the changes pulled from `source` (a slice per turn) as one run; resolves once committed. */
   async writeRun(source: () => KeyChanges | undefined): Promise<void> {
-    const builder = new KeyRunBuilder();
+    const builder = this.#builder;
+    builder.clear();
     for (let changes = source(); changes !== undefined; changes = source()) {
       builder.add(changes);
       await nextTurn();

@@ -49,7 +49,10 @@ export interface IdempotencyEntry {
   readonly expiresAt: number;
 }
 
-/** Key-index changes as columns (cheap to build and to hand on); a NaN expiry deletes (hash, seq). */
+/**
+ * Key-index changes as columns (cheap to build and to hand on); a NaN expiry deletes (hash, seq).
+ * Entries [0, count) are the changes: the arrays may be longer.
+ */
 export interface KeyChanges {
   readonly count: number;
   readonly hash: Float64Array;
@@ -64,6 +67,7 @@ export interface CheckpointDelta {
   /**
    * Index entries to write, pulled slice by slice until it returns undefined (the engine walks its
    * key table a range at a time); a NaN expiry deletes the entry (freed by reconciliation or expired).
+   * A slice is valid until the next pull (the engine reuses its arrays), so copy what you keep.
    */
   readonly idempotency: () => KeyChanges | undefined;
   readonly refunded: ReadonlyArray<readonly [paymentSeq: number, total: bigint]>;
