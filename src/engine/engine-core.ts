@@ -386,9 +386,23 @@ export class EngineCore implements Settler, KeyedHost {
   #afterGroup(records: number): void {
     this.#counters.store(globalSlot.durableSequence, BigInt(this.derived.ledger.watermark));
     this.#recordsSinceCheckpoint += records;
-    if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords || this.derived.idempotency.needsWrite) {
-      void this.#checkpoint();
-    }
+    if (this.#recordsSinceCheckpoint >= this.options.checkpointEveryRecords) void this.#checkpoint();
+    else if (this.derived.idempotency.needsWrite) void this.#writeKeys();
+  }
+
+  /**
+   * Writes the changed idempotency keys alone and then evicts from memory: between checkpoints, so
+   * that the accounts (all of whose chunks a busy run touches) are not written each time as well.
+   */
+  #writeKeys(): void {
+    if (this.#checkpointing !== undefined || this.#phase === 'failed') return;
+    const now = Date.now();
+    const { idempotency } = this.derived;
+    this.#checkpointing = this.#store
+      .writeIdempotency(idempotency.changes(), now)
+      .then(() => idempotency.afterWritten(now))
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => (this.#checkpointing = undefined));
   }
 
   /** Writes what changed since the last checkpoint, at the current durable watermark. */
@@ -438,6 +452,8 @@ export class EngineCore implements Settler, KeyedHost {
     clearInterval(this.#detectorTimer);
     try {
       if (!wasFailed) await this.#drain();
+      // A write under way may have begun before the last records: the final checkpoint follows it.
+      await this.#checkpointing;
       if (this.#phase !== 'failed') await this.#checkpoint();
       await this.#checkpointing;
     } finally {

@@ -10,7 +10,8 @@ import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js
 
 /** Table slots per slice of changes: at most ~23,000 entries at the load limit. */
 const keySlotsPerSlice = 32_768;
-const purgeSlotsPerTurn = 131_072;
+/** About a millisecond of purging per event-loop turn (each turn delays every operation in flight). */
+const purgeSlotsPerTurn = 32_768;
 /**
  * The table is sized for this many times the cap at its load limit (rounded up to a power of two:
  * 1.47 times at a million keys): keys keep arriving while a checkpoint writes and evicts, and
@@ -18,6 +19,8 @@ const purgeSlotsPerTurn = 131_072;
  * table twice this size cost about 4% of throughput in those walks and in cache misses.
  */
 const memoryKeysHeadroom = 1.25;
+/** Changed keys (as a share of the cap) that call for a write. */
+const writeShare = 0.25;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -91,10 +94,14 @@ export class IdempotencyIndex {
     return this.#table.size;
   }
 
-  /** Memory holds its cap of keys: a checkpoint should write them, so that they can be evicted
-   * before the table has to grow (a pause of hundreds of milliseconds at a million keys). */
+  /**
+   * The changed keys should be written: memory holds its cap of keys (written ones can then be
+   * evicted before the table has to grow, a pause of hundreds of milliseconds at a million keys), or
+   * a quarter of the cap changed. The latter keeps every write about that size: the first write of a
+   * run used to take all million keys at once, ~300 ms in which answers slowed to tens of ms.
+   */
   get needsWrite(): boolean {
-    return this.#table.size >= this.#memoryKeysMax;
+    return this.#table.size >= this.#memoryKeysMax || this.#table.dirtyCount >= this.#memoryKeysMax * writeShare;
   }
 
   /**

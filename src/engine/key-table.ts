@@ -72,6 +72,11 @@ export class KeyTable {
     return this.#live;
   }
 
+  /** Entries changed since their last takeChanges(). */
+  get dirtyCount(): number {
+    return this.#dirty;
+  }
+
   /** The live entry's seq, keyAbsent, or keyNotHeld. */
   lookup(hash: number, nowMs: number, matches: KeyMatch): number {
     const i = this.#find(hash, matches);

@@ -117,6 +117,25 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
     },
   },
   {
+    name: 'writes index entries between checkpoints, readable at once and after reopening, without a header',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.appendGroup(records(1, 3));
+      await store.writeIdempotency(keyChanges([[hashA, 1, 100], [hashB, 2, 50], [hashA, 3, 200]]), 0);
+      deepStrictEqual(store.getIdempotency(hashA), [{ seq: 1, expiresAt: 100 }, { seq: 3, expiresAt: 200 }]);
+      deepStrictEqual(store.getIdempotency(hashB), [{ seq: 2, expiresAt: 50 }]);
+      await store.writeIdempotency(keyChanges([[hashA, 1, null]]), 0);
+      deepStrictEqual(store.getIdempotency(hashA), [{ seq: 3, expiresAt: 200 }]);
+      strictEqual(store.loadCheckpoint(), undefined);
+      await store.close();
+      const reopened = open(directory);
+      strictEqual(reopened.loadCheckpoint(), undefined);
+      deepStrictEqual(reopened.getIdempotency(hashA), [{ seq: 3, expiresAt: 200 }]);
+      deepStrictEqual(reopened.getIdempotency(hashB), [{ seq: 2, expiresAt: 50 }]);
+      await reopened.close();
+    },
+  },
+  {
     name: 'refuses a group that does not continue the log',
     async run(open, directory) {
       const store = open(directory);

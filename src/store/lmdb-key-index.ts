@@ -17,7 +17,8 @@ type BlockKey = [bucket: number, run: number];
 export const keyCompactionCycle = 8;
 /** A bucket with this many blocks is weighed at every checkpoint (a bound on what a lookup reads). */
 const bucketBlocksDue = 32;
-const bucketsPerTurn = 128;
+/** Buckets sorted, written or merged per event-loop turn: each turn delays every operation in flight. */
+const bucketsPerTurn = 32;
 
 /** A committed block of a bucket; its stats are read when first needed after open. */
 interface BlockRef {
@@ -85,7 +86,7 @@ export class LmdbKeyIndex {
     }
     if (builder.count === 0) return;
     const run = this.#nextRun++;
-    const sorted = builder.sorted();
+    const sorted = await this.#sortInTurns(builder);
     // Queued a slice of buckets per turn, committed together where lmdb batches them. A bucket lists
     // its block once that commits; every slice is awaited, so no failure goes unhandled.
     const slices: Array<Promise<void>> = [];
@@ -98,6 +99,15 @@ export class LmdbKeyIndex {
       await nextTurn();
     }
     await Promise.all(slices);
+  }
+
+  async #sortInTurns(builder: KeyRunBuilder): Promise<SortedRun> {
+    const steps = builder.sortedInSteps(bucketsPerTurn);
+    for (let step = steps.next(), turns = 0; ; step = steps.next(), turns++) {
+      if (step.done === true) return step.value;
+      assert(turns <= keyBucketCount, 'a sort ends');
+      await nextTurn();
+    }
   }
 
   /**

@@ -92,6 +92,13 @@ export interface LedgerStore {
    * that is already durable and recovery writes it again.
    */
   writeCheckpoint(delta: CheckpointDelta): Promise<void>;
+  /**
+   * Writes index entries alone, between checkpoints (pulled as CheckpointDelta.idempotency), and
+   * resolves once they are committed and readable. No header: like the index entries a checkpoint
+   * writes first, each names a durable record, and recovery replays the log after the last header
+   * anyway. `nowMs` is the time by which the store may drop expired entries.
+   */
+  writeIdempotency(changes: () => KeyChanges | undefined, nowMs: number): Promise<void>;
   loadCheckpoint(): CheckpointHeader | undefined;
   readAccounts(): Iterable<AccountSnapshot>;
   /**
