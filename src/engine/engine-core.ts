@@ -395,37 +395,42 @@ export class EngineCore implements Settler, KeyedHost {
    * that the accounts (all of whose chunks a busy run touches) are not written each time as well.
    */
   #writeKeys(): void {
-    if (this.#checkpointing !== undefined || this.#phase === 'failed') return;
-    const now = Date.now();
-    const { idempotency } = this.derived;
-    this.#checkpointing = this.#store
-      .writeIdempotency(idempotency.changes(), now)
-      .then(() => idempotency.afterWritten(now))
-      .catch((error: unknown) => this.fail(error))
-      .finally(() => (this.#checkpointing = undefined));
+    void this.#writeState(() => {
+      const now = Date.now();
+      const { idempotency } = this.derived;
+      return this.#store.writeIdempotency(idempotency.changes(), now).then(() => idempotency.afterWritten(now));
+    });
   }
 
   /** Writes what changed since the last checkpoint, at the current durable watermark. */
   #checkpoint(): Promise<void> {
-    if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
-    this.#recordsSinceCheckpoint = 0;
-    const now = Date.now();
-    const { ledger, idempotency, refunded, reconciled } = this.derived;
-    const delta = {
-      header: ledger.header(now),
-      accounts: ledger.takeDirtyAccounts(this.idOf),
-      idempotency: idempotency.changes(),
-      refunded: refunded.takeDirty(),
-      reconciled: reconciled.takeDirty(),
-    };
-    this.#checkpointing = this.#store
-      .writeCheckpoint(delta)
-      .then(async () => {
+    return this.#writeState(() => {
+      this.#recordsSinceCheckpoint = 0;
+      const now = Date.now();
+      const { ledger, idempotency, refunded, reconciled } = this.derived;
+      const delta = {
+        header: ledger.header(now),
+        accounts: ledger.takeDirtyAccounts(this.idOf),
+        idempotency: idempotency.changes(),
+        refunded: refunded.takeDirty(),
+        reconciled: reconciled.takeDirty(),
+      };
+      return this.#store.writeCheckpoint(delta).then(async () => {
         this.metrics.checkpoints++;
         refunded.evict(() => false, memoryIndexEntriesMax);
         reconciled.evict(() => false, memoryIndexEntriesMax);
         await idempotency.afterWritten(now);
-      })
+      });
+    });
+  }
+
+  /**
+   * Starts `write` (a key write or a checkpoint) unless one is under way: they take the same
+   * changes, so one runs at a time; a failure fails the engine. Returns the write under way.
+   */
+  #writeState(write: () => Promise<void>): Promise<void> {
+    if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
+    this.#checkpointing = write()
       .catch((error: unknown) => this.fail(error))
       .finally(() => (this.#checkpointing = undefined));
     return this.#checkpointing;

@@ -3,6 +3,7 @@
 // checkpoint did not write. Both are keyed by the key hash, and a hash is trusted only once the
 // log record it names carries the very key asked for. A miss in memory reads the store only when
 // the key filter says the key may have been written there (new keys, the common case, never do).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { keyHash } from '../domain/key-hash.js';
 import type { IdempotencyEntry, KeyChanges, LedgerStore } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
@@ -21,10 +22,6 @@ const purgeSlotsPerTurn = 32_768;
 const memoryKeysHeadroom = 1.25;
 /** Changed keys (as a share of the cap) that call for a write. */
 const writeShare = 0.25;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Whether the durable log record `seq` carries key `key` in scope `scope`. */
 export type RecordHasKey = (seq: number, scope: string, key: string) => boolean;
@@ -105,7 +102,7 @@ export class IdempotencyIndex {
   }
 
   /**
-   * The changes to write at a checkpoint, pulled a slice at a time: the table's changed entries,
+   * The changes to write at a key write or a checkpoint, pulled a slice at a time: the table's changed entries,
    * range by range (expired ones on disk are the store's to drop). Each slice is noted in the key
    * filter as it is taken: nothing is evicted before afterWritten(), so an early "may be on disk"
    * costs at most a read that finds nothing.

@@ -4,6 +4,7 @@
 // (and any that gathered too many blocks) for compaction (key-compaction.ts): their newest blocks
 // merge as a binary counter would, and a bucket about half dead is merged whole, which is where
 // expired and deleted keys leave the disk. A lookup reads the few blocks of one bucket, in place.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import { compactKeyBlocks, planCompaction } from './key-compaction.js';
@@ -24,10 +25,6 @@ const bucketsPerTurn = 32;
 interface BlockRef {
   readonly run: number;
   stats: BlockStats | undefined;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export class LmdbKeyIndex {

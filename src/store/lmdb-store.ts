@@ -4,6 +4,7 @@
 // covers only durable log records, so the two need no common transaction. Writes go through
 // lmdb-js's asynchronous write batching (one writer thread), reads are synchronous.
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
@@ -172,7 +173,7 @@ export class LmdbStore implements LedgerStore {
       while (to < rows.count && chunkOf(rows.slot[to] ?? 0) === chunk) to++;
       chunks.push([chunk, encodeAccountChunk(rows, from, to)]);
       from = to;
-      if (turn % accountChunksPerTurn === accountChunksPerTurn - 1) await new Promise((resolve) => setImmediate(resolve));
+      if (turn % accountChunksPerTurn === accountChunksPerTurn - 1) await nextTurn();
     }
     return chunks;
   }
