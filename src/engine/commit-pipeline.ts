@@ -9,6 +9,12 @@ import type { LogRecord } from '../domain/log-record.js';
 import type { LedgerStore } from '../store/store.js';
 import { SeqRing } from './seq-ring.js';
 
+/**
+ * Answers per event-loop turn. Each answer sets off its caller's next call (~5 µs each here); 128
+ * gave the most throughput here (64 and 256 about 8% less).
+ */
+export const answerSliceMax = 128;
+
 /** A record waiting to be durable, with whoever waits for it. */
 export interface Durable {
   readonly record: LogRecord;
@@ -32,6 +38,9 @@ export class CommitPipeline {
   #writing = false;
   #writingGroup: Durable[] = [];
   #failure: unknown = undefined;
+  /** Durable groups not yet (fully) answered, oldest first; the first has its first entries answered. */
+  readonly #toAnswer: Durable[][] = [];
+  #answeredInGroup = 0;
   /** Durable groups and records since open (the group-commit ratio). */
   readonly stats = { groups: 0, records: 0 };
   #idle: Array<() => void> = [];
@@ -71,7 +80,7 @@ export class CommitPipeline {
 
   /** Resolves once nothing is held or being written. */
   drained(): Promise<void> {
-    if (!this.#writing && this.#held.size === 0) return Promise.resolve();
+    if (!this.#writing && this.#toAnswer.length === 0 && this.#held.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -85,19 +94,28 @@ export class CommitPipeline {
     this.#notifyIdle();
   }
 
+  /**
+   * Writes groups one at a time until nothing is held. The next group's write starts before the
+   * durable group is answered: lmdb-js starts a transaction in the event loop's check phase, and
+   * answers run at once held it there behind the calls they set off (~2 ms for ~500), with the
+   * writer thread idle. Answers then come a slice per turn (#answerSoon).
+   */
   async #pump(): Promise<void> {
     this.#writing = true;
     try {
-      for (let group = this.#takeGroup(); group.length > 0; group = this.#takeGroup()) {
-        this.#writingGroup = group;
-        await this.#store.appendGroup(group.map((entry) => entry.record));
+      let group = this.#takeGroup();
+      let written = group.length > 0 ? this.#append(group) : undefined;
+      while (written !== undefined) {
+        await written;
         if (this.#failure !== undefined) return;
         for (const entry of group) this.#hooks.applyDurable(entry.record);
         this.#writingGroup = [];
         this.stats.groups++;
         this.stats.records += group.length;
-        for (const entry of group) entry.resolve();
-        this.#hooks.afterGroup(group.length);
+        const durable = group;
+        group = this.#takeGroup();
+        written = group.length > 0 ? this.#append(group) : undefined;
+        this.#answerSoon(durable);
       }
     } catch (error) {
       this.#hooks.fail(error);
@@ -106,6 +124,38 @@ export class CommitPipeline {
       this.#notifyIdle();
     }
   }
+
+  /** Hands a group to the store; its puts are queued before this returns. */
+  #append(group: Durable[]): Promise<void> {
+    this.#writingGroup = group;
+    return this.#store.appendGroup(group.map((entry) => entry.record));
+  }
+
+  /**
+   * Queues a durable group's answers. They run in later turns, a slice per turn, in sequence order:
+   * after the next group's write has started, and with the event loop's I/O between slices, so
+   * that the next commit and the workers' replies are taken while answers are still running.
+   */
+  #answerSoon(group: Durable[]): void {
+    this.#toAnswer.push(group);
+    if (this.#toAnswer.length === 1) setImmediate(this.#answerSlice);
+  }
+
+  readonly #answerSlice = (): void => {
+    let answered = 0;
+    for (let group = this.#toAnswer[0]; group !== undefined && answered < answerSliceMax; group = this.#toAnswer[0]) {
+      const end = Math.min(group.length, this.#answeredInGroup + answerSliceMax - answered);
+      for (let i = this.#answeredInGroup; i < end; i++) (group[i] as Durable).resolve();
+      answered += end - this.#answeredInGroup;
+      this.#answeredInGroup = end;
+      if (end < group.length) break;
+      this.#toAnswer.shift();
+      this.#answeredInGroup = 0;
+      this.#hooks.afterGroup(group.length);
+    }
+    if (this.#toAnswer.length > 0) setImmediate(this.#answerSlice);
+    else this.#notifyIdle();
+  };
 
   #takeGroup(): Durable[] {
     const group: Durable[] = [];
@@ -118,7 +168,7 @@ export class CommitPipeline {
   }
 
   #notifyIdle(): void {
-    if (this.#writing || this.#held.size > 0) return;
+    if (this.#writing || this.#toAnswer.length > 0 || this.#held.size > 0) return;
     const idle = this.#idle;
     this.#idle = [];
     for (const resolve of idle) resolve();

@@ -1,0 +1,117 @@
+// Goal: the commit pipeline writes the next group before it answers the durable one, answers in
+// sequence order a bounded slice per event-loop turn, and counts as drained only once all is
+// answered; method: a real LMDB store behind a recorder, records submitted out of order, and a
+// turn counter running on setImmediate beside the pipeline.
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerSliceMax, CommitPipeline, type Durable } from '../dist/engine/commit-pipeline.js';
+import { makeRecord, type LogRecord } from '../dist/domain/log-record.js';
+import { LmdbStore } from '../dist/store/lmdb-store.js';
+import { tempDirectory } from './fixtures/engine.js';
+
+let cleanup: () => Promise<void> = async () => undefined;
+afterEach(async () => cleanup());
+
+/** Everything the pipeline did, in the order it did it. */
+type Event = { kind: 'append' | 'started'; first: number; last: number } | RecordEvent;
+interface RecordEvent {
+  kind: 'apply' | 'answer';
+  seq: number;
+  turn: number;
+}
+
+function recordedPipeline(events: Event[], turn: () => number): { pipeline: CommitPipeline; store: LmdbStore; groups: number[] } {
+  const dir = tempDirectory('shardmint-pipeline-');
+  const store = new LmdbStore({ directory: dir.path, durability: 'flush' });
+  cleanup = async () => {
+    await store.close();
+    dir.remove();
+  };
+  const appendGroup = store.appendGroup.bind(store);
+  store.appendGroup = (records: readonly LogRecord[]) => {
+    const first = records[0]?.seq ?? -1;
+    const last = records[records.length - 1]?.seq ?? -1;
+    events.push({ kind: 'append', first, last });
+    const written = appendGroup(records);
+    // lmdb-js starts the transaction of this turn's puts in an immediate queued by the first put.
+    setImmediate(() => events.push({ kind: 'started', first, last }));
+    return written;
+  };
+  const groups: number[] = [];
+  const pipeline = new CommitPipeline(store, 1, {
+    applyDurable: (record) => events.push({ kind: 'apply', seq: record.seq, turn: turn() }),
+    afterGroup: (records) => groups.push(records),
+    fail: (error) => {
+      throw error;
+    },
+  });
+  return { pipeline, store, groups };
+}
+
+function durable(seq: number, events: Event[], turn: () => number): { entry: Durable; answered: Promise<void> } {
+  let entry: Durable | undefined;
+  const answered = new Promise<void>((resolve, reject) => {
+    entry = {
+      record: makeRecord({ seq, kind: 'mint', slot: 0, amount: 1n, at: 1 }),
+      resolve: () => {
+        events.push({ kind: 'answer', seq, turn: turn() });
+        resolve();
+      },
+      reject,
+    };
+  });
+  return { entry: entry as Durable, answered };
+}
+
+describe('commit pipeline', () => {
+  it('writes the next group first, then answers in order, a slice per turn', async () => {
+    const events: Event[] = [];
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const { pipeline, groups } = recordedPipeline(events, () => turns);
+    const total = 3 * answerSliceMax + 17;
+    const ops = Array.from({ length: total }, (_, i) => durable(i + 1, events, () => turns));
+    // Seq 1 alone starts the first group; the rest arrive out of order while it is written.
+    pipeline.submit(ops[0]!.entry);
+    for (const op of ops.slice(1).reverse()) pipeline.submit(op.entry);
+    await Promise.race([
+      Promise.all(ops.map((op) => op.answered)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('answers timed out')), 10_000)),
+    ]);
+    await pipeline.drained();
+    ticking = false;
+
+    expect(groups).toEqual([1, total - 1]);
+    const answers = events.filter((e): e is RecordEvent => e.kind === 'answer');
+    expect(answers.map((e) => e.seq)).toEqual(ops.map((_, i) => i + 1));
+    // The second group's transaction started before the first group's answer ran.
+    const secondAppend = events.findIndex((e) => e.kind === 'started' && e.first === 2);
+    const firstAnswer = events.findIndex((e) => e.kind === 'answer' && e.seq === 1);
+    expect(secondAppend).toBeGreaterThanOrEqual(0);
+    expect(secondAppend).toBeLessThan(firstAnswer);
+    // Every record is applied before it is answered.
+    for (const answer of answers) {
+      const applied = events.findIndex((e) => e.kind === 'apply' && e.seq === answer.seq);
+      expect(applied).toBeGreaterThanOrEqual(0);
+      expect(applied).toBeLessThan(events.indexOf(answer));
+    }
+    // The second group's answers are spread over turns, no turn answering more than a slice.
+    const perTurn = new Map<number, number>();
+    for (const answer of answers.slice(1)) perTurn.set(answer.turn, (perTurn.get(answer.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(answerSliceMax);
+    expect(perTurn.size).toBeGreaterThanOrEqual(Math.ceil((total - 1) / answerSliceMax));
+  });
+
+  it('is drained only once every durable record is answered', async () => {
+    const events: Event[] = [];
+    const { pipeline } = recordedPipeline(events, () => 0);
+    const ops = Array.from({ length: 2 * answerSliceMax }, (_, i) => durable(i + 1, events, () => 0));
+    for (const op of ops.reverse()) pipeline.submit(op.entry);
+    await Promise.race([pipeline.drained(), new Promise((_, reject) => setTimeout(() => reject(new Error('drain timed out')), 10_000))]);
+    expect(events.filter((e) => e.kind === 'answer')).toHaveLength(ops.length);
+  });
+});
