@@ -122,13 +122,15 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const bar = options.progress ? progressBar(options) : undefined;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const deadline = started + durationMs;
+  // A timer ends the run, not a clock read per call: the driver shares the engine's thread.
+  let timeUp = false;
+  const deadline = setTimeout(() => (timeUp = true), durationMs);
   const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
   let issued = 0;
   // One async frame per lane, the call awaited in it directly: the driver shares the engine's
   // thread, so it keeps its own promises and objects per call to the minimum.
   const lane = async (): Promise<void> => {
-    for (let n = 0; n < laneOperationsMax && issued < budget && performance.now() < deadline; n++) {
+    for (let n = 0; n < laneOperationsMax && issued < budget && !timeUp; n++) {
       issued++;
       const original = source.next();
       const duplicate = source.lastWasDuplicate;
@@ -146,6 +148,7 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   try {
     await Promise.all(Array.from({ length: options.concurrency }, lane));
   } finally {
+    clearTimeout(deadline);
     clearInterval(ticker);
     bar?.stop();
   }
