@@ -1,6 +1,6 @@
 // Goal: the commit pipeline writes the next group before it answers the durable one, answers in
-// sequence order a bounded slice per event-loop turn, and counts as drained only once all is
-// answered; method: a real LMDB store behind a recorder, records submitted out of order, and a
+// sequence order a bounded slice per event-loop turn, still answers every other record when one
+// answer throws, and counts as drained only once all is answered; method: a real LMDB store behind a recorder, records submitted out of order, and a
 // turn counter running on setImmediate beside the pipeline.
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerSliceMax, CommitPipeline, type Durable } from '../dist/engine/commit-pipeline.js';
@@ -19,7 +19,7 @@ interface RecordEvent {
   turn: number;
 }
 
-function recordedPipeline(events: Event[], turn: () => number): { pipeline: CommitPipeline; store: LmdbStore; groups: number[] } {
+function recordedPipeline(events: Event[], turn: () => number, failures: unknown[] = []): { pipeline: CommitPipeline; store: LmdbStore; groups: number[] } {
   const dir = tempDirectory('shardmint-pipeline-');
   const store = new LmdbStore({ directory: dir.path, durability: 'flush' });
   cleanup = async () => {
@@ -40,9 +40,7 @@ function recordedPipeline(events: Event[], turn: () => number): { pipeline: Comm
   const pipeline = new CommitPipeline(store, 1, {
     applyDurable: (record) => events.push({ kind: 'apply', seq: record.seq, turn: turn() }),
     afterGroup: (records) => groups.push(records),
-    fail: (error) => {
-      throw error;
-    },
+    fail: (error) => void failures.push(error),
   });
   return { pipeline, store, groups };
 }
@@ -113,5 +111,23 @@ describe('commit pipeline', () => {
     for (const op of ops.reverse()) pipeline.submit(op.entry);
     await Promise.race([pipeline.drained(), new Promise((_, reject) => setTimeout(() => reject(new Error('drain timed out')), 10_000))]);
     expect(events.filter((e) => e.kind === 'answer')).toHaveLength(ops.length);
+  });
+
+  it('answers every other record when one answer throws, and reports the throw as a failure', async () => {
+    const events: Event[] = [];
+    const failures: unknown[] = [];
+    const { pipeline } = recordedPipeline(events, () => 0, failures);
+    const ops = Array.from({ length: answerSliceMax + 10 }, (_, i) => durable(i + 1, events, () => 0));
+    const broken = new Error('an answer threw');
+    const throwing: Durable = { ...ops[4]!.entry, resolve: () => { throw broken; } };
+    for (const [i, op] of ops.entries()) if (i !== 4) pipeline.submit(op.entry);
+    pipeline.submit(throwing);
+    const others = ops.filter((_, i) => i !== 4).map((op) => op.answered);
+    await Promise.race([
+      Promise.all([...others, pipeline.drained()]),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('answers timed out')), 10_000)),
+    ]);
+    expect(failures).toEqual([broken]);
+    expect(events.filter((e) => e.kind === 'answer')).toHaveLength(ops.length - 1);
   });
 });

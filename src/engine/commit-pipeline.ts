@@ -139,25 +139,40 @@ export class CommitPipeline {
    * that the next commit and the workers' replies are taken while answers are still running.
    */
   #answerSoon(group: Durable[]): void {
+    assert(group.length > 0, 'a durable group holds records');
     this.#toAnswer.push(group);
     if (this.#toAnswer.length === 1) setImmediate(this.#answerSlice);
   }
 
+  /**
+   * Answers up to a slice. An answer that throws (a bug) fails the engine, as it did inside the
+   * pump, but only it is skipped: every other record is durable and its caller still hears.
+   */
   readonly #answerSlice = (): void => {
-    let answered = 0;
-    for (let group = this.#toAnswer[0]; group !== undefined && answered < answerSliceMax; group = this.#toAnswer[0]) {
-      const end = Math.min(group.length, this.#answeredInGroup + answerSliceMax - answered);
-      for (let i = this.#answeredInGroup; i < end; i++) (group[i] as Durable).resolve();
-      answered += end - this.#answeredInGroup;
-      this.#answeredInGroup = end;
-      if (end < group.length) break;
-      this.#toAnswer.shift();
-      this.#answeredInGroup = 0;
-      this.#hooks.afterGroup(group.length);
+    try {
+      this.#answerUpTo(answerSliceMax);
+    } catch (error) {
+      this.#hooks.fail(error);
     }
     if (this.#toAnswer.length > 0) setImmediate(this.#answerSlice);
     else this.#notifyIdle();
   };
+
+  #answerUpTo(count: number): void {
+    for (let answered = 0, group = this.#toAnswer[0]; group !== undefined && answered < count; group = this.#toAnswer[0]) {
+      const end = Math.min(group.length, this.#answeredInGroup + count - answered);
+      while (this.#answeredInGroup < end) {
+        // Advanced first, so that a throwing answer is not answered again.
+        const entry = group[this.#answeredInGroup++] as Durable;
+        answered++;
+        entry.resolve();
+      }
+      if (end < group.length) return;
+      this.#toAnswer.shift();
+      this.#answeredInGroup = 0;
+      this.#hooks.afterGroup(group.length);
+    }
+  }
 
   #takeGroup(): Durable[] {
     const group: Durable[] = [];
