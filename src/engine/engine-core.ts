@@ -42,6 +42,7 @@ import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pend
 import { ShardRouter } from './shard-router.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 import { WriteBehindMap } from './write-behind-map.js';
+import { WritePacer } from './write-pacer.js';
 import type { WorkerInit } from './worker/worker-data.js';
 
 export type { Answer } from './keyed-op.js';
@@ -101,6 +102,8 @@ export class EngineCore implements Settler, KeyedHost {
   /** The record findRecord read last (durable records never change). */
   #lastFound: LogRecord | undefined;
   #checkpointing: Promise<void> | undefined;
+  /** Spreads the main-thread steps of key writes and checkpoints over time (write-pacer.ts). */
+  readonly #pacer = new WritePacer(() => this.derived.idempotency.atCap);
 
   /** Opens and recovers; on any failure releases what it took (directory lock, store). */
   static async open(options: ResolvedOptions, createStore: StoreFactory): Promise<EngineCore> {
@@ -400,7 +403,8 @@ export class EngineCore implements Settler, KeyedHost {
     void this.#writeState(() => {
       const now = Date.now();
       const { idempotency } = this.derived;
-      return this.#store.writeIdempotency(idempotency.changes(), now).then(() => idempotency.afterWritten(now));
+      this.#pacer.begin();
+      return this.#store.writeIdempotency(idempotency.changes(), now, this.#pacer.pause).then(() => idempotency.afterWritten(now, this.#pacer.pause));
     });
   }
 
@@ -408,6 +412,7 @@ export class EngineCore implements Settler, KeyedHost {
   #checkpoint(): Promise<void> {
     return this.#writeState(() => {
       this.#recordsSinceCheckpoint = 0;
+      this.#pacer.begin();
       const now = Date.now();
       const { ledger, idempotency, refunded, reconciled } = this.derived;
       const delta = {
@@ -417,11 +422,11 @@ export class EngineCore implements Settler, KeyedHost {
         refunded: refunded.takeDirty(),
         reconciled: reconciled.takeDirty(),
       };
-      return this.#store.writeCheckpoint(delta).then(async () => {
+      return this.#store.writeCheckpoint(delta, this.#pacer.pause).then(async () => {
         this.metrics.checkpoints++;
         refunded.evict(() => false, memoryIndexEntriesMax);
         reconciled.evict(() => false, memoryIndexEntriesMax);
-        await idempotency.afterWritten(now);
+        await idempotency.afterWritten(now, this.#pacer.pause);
       });
     });
   }
@@ -459,6 +464,7 @@ export class EngineCore implements Settler, KeyedHost {
     clearInterval(this.#detectorTimer);
     try {
       if (!wasFailed) await this.#drain();
+      this.#pacer.hurry();
       // A write under way may have begun before the last records: the final checkpoint follows it.
       await this.#checkpointing;
       if (this.#phase !== 'failed') await this.#checkpoint();

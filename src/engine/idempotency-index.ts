@@ -5,7 +5,7 @@
 // the key filter says the key may have been written there (new keys, the common case, never do).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { keyHash } from '../domain/key-hash.js';
-import type { IdempotencyEntry, KeyChanges, LedgerStore } from '../store/store.js';
+import type { IdempotencyEntry, KeyChanges, LedgerStore, Pause } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
 import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js';
 
@@ -98,7 +98,12 @@ export class IdempotencyIndex {
    * run used to take all million keys at once, ~300 ms in which answers slowed to tens of ms.
    */
   get needsWrite(): boolean {
-    return this.#table.size >= this.#memoryKeysMax || this.#table.dirtyCount >= this.#memoryKeysMax * writeShare;
+    return this.atCap || this.#table.dirtyCount >= this.#memoryKeysMax * writeShare;
+  }
+
+  /** Memory holds its cap of keys: a write under way should end as soon as it can, so keys can be evicted. */
+  get atCap(): boolean {
+    return this.#table.size >= this.#memoryKeysMax;
   }
 
   /**
@@ -132,10 +137,10 @@ export class IdempotencyIndex {
    * from memory, a slice per event-loop turn (at a million keys it took tens of milliseconds at
    * once). The caller runs no other checkpoint meanwhile.
    */
-  async afterWritten(nowMs: number): Promise<void> {
+  async afterWritten(nowMs: number, pause: Pause = nextTurn): Promise<void> {
     // Down to three quarters of the cap, so that a checkpoint is not due again at once (needsWrite).
     const keep = Math.floor(this.#memoryKeysMax * 0.75);
-    for (const _step of this.#table.purge(nowMs, keep, purgeSlotsPerTurn)) await nextTurn();
+    for (const _step of this.#table.purge(nowMs, keep, purgeSlotsPerTurn)) await pause();
   }
 
 }

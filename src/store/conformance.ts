@@ -195,4 +195,24 @@ export const conformanceChecks: readonly ConformanceCheck[] = [
       await reopened.close();
     },
   },
+  {
+    name: 'awaits the pause it is given between the steps of a write, and writes the same',
+    async run(open, directory) {
+      const store = open(directory);
+      await store.appendGroup(records(1, 4));
+      let pauses = 0;
+      const pause = (): Promise<void> => {
+        pauses++;
+        return new Promise((resolve) => setImmediate(resolve));
+      };
+      await store.writeIdempotency(keyChanges([[hashA, 1, 100]]), 0, pause);
+      const afterKeys = pauses;
+      strictEqual(afterKeys > 0, true, 'a key write pauses between its steps');
+      await store.writeCheckpoint(delta(4), pause);
+      strictEqual(pauses > afterKeys, true, 'a checkpoint pauses between its steps');
+      deepStrictEqual(store.getIdempotency(hashA), [{ seq: 1, expiresAt: 100 }, { seq: 3, expiresAt: 200 }]);
+      strictEqual(store.loadCheckpoint()?.seq, 4);
+      await store.close();
+    },
+  },
 ];

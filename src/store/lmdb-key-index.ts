@@ -10,7 +10,7 @@ import { assert } from '../domain/errors.js';
 import { compactKeyBlocks, planCompaction } from './key-compaction.js';
 import { applyKeyBlock, blockStats, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
-import type { IdempotencyEntry, KeyChanges } from './store.js';
+import type { IdempotencyEntry, KeyChanges, Pause } from './store.js';
 
 type BlockKey = [bucket: number, run: number];
 
@@ -74,16 +74,16 @@ export class LmdbKeyIndex {
   }
 
   /** Writes the changes pulled from `source` (a slice per turn) as one run; resolves once committed. */
-  async writeRun(source: () => KeyChanges | undefined): Promise<void> {
+  async writeRun(source: () => KeyChanges | undefined, pause: Pause = nextTurn): Promise<void> {
     const builder = this.#builder;
     builder.clear();
     for (let changes = source(); changes !== undefined; changes = source()) {
       builder.add(changes);
-      await nextTurn();
+      await pause();
     }
     if (builder.count === 0) return;
     const run = this.#nextRun++;
-    const sorted = await this.#sortInTurns(builder);
+    const sorted = await this.#sortInSteps(builder, pause);
     // Queued a slice of buckets per turn, committed together where lmdb batches them. A bucket lists
     // its block once that commits; every slice is awaited, so no failure goes unhandled.
     const slices: Array<Promise<void>> = [];
@@ -93,17 +93,17 @@ export class LmdbKeyIndex {
         touched = this.#putRun(sorted, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes));
       });
       slices.push(committed.then(() => touched.forEach(([bucket, stats]) => this.#bucketBlocks(bucket).push({ run, stats }))));
-      await nextTurn();
+      await pause();
     }
     await Promise.all(slices);
   }
 
-  async #sortInTurns(builder: KeyRunBuilder): Promise<SortedRun> {
+  async #sortInSteps(builder: KeyRunBuilder, pause: Pause): Promise<SortedRun> {
     const steps = builder.sortedInSteps(bucketsPerTurn);
     for (let step = steps.next(), turns = 0; ; step = steps.next(), turns++) {
       if (step.done === true) return step.value;
       assert(turns <= keyBucketCount, 'a sort ends');
-      await nextTurn();
+      await pause();
     }
   }
 
@@ -112,7 +112,7 @@ export class LmdbKeyIndex {
    * committed blocks take part and nothing else writes the index meanwhile (the caller runs one
    * checkpoint at a time), so a merge that reaches a bucket's oldest block sees all of it.
    */
-  async compact(nowMs: number): Promise<void> {
+  async compact(nowMs: number, pause: Pause = nextTurn): Promise<void> {
     const cycle = this.#compactions++ % keyCompactionCycle;
     const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
@@ -123,7 +123,7 @@ export class LmdbKeyIndex {
         for (const [bucket, from, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, from, bytes));
       });
       slices.push(committed.then(() => plans.forEach((blocks, bucket) => (this.#buckets[bucket] = blocks))));
-      await nextTurn();
+      await pause();
     }
     await Promise.all(slices);
   }

@@ -21,6 +21,7 @@ import type {
   IdempotencyEntry,
   KeyChanges,
   LedgerStore,
+  Pause,
 } from './store.js';
 
 const checkpointKey = 'checkpoint';
@@ -129,13 +130,13 @@ export class LmdbStore implements LedgerStore {
     return record;
   }
 
-  async writeCheckpoint(delta: CheckpointDelta): Promise<void> {
+  async writeCheckpoint(delta: CheckpointDelta, pause: Pause = nextTurn): Promise<void> {
     // The header must never outlive log records it counts: the two environments share no
     // transaction, and with durability 'none' the caller's watermark runs ahead of the log commit.
     await this.#root.committed;
     // Key-index entries first, as one run of sorted blocks; harmless should the header not follow.
-    await this.#keys.writeRun(delta.idempotency);
-    const chunks = await this.#encodeAccounts(delta.accounts);
+    await this.#keys.writeRun(delta.idempotency, pause);
+    const chunks = await this.#encodeAccounts(delta.accounts, pause);
     // batch(), not transaction(): the same atomic commit, but the puts are only queued here and run
     // on lmdb's writer thread, where a transaction callback would run every B-tree insert on ours.
     await this.#stateRoot.batch(() => {
@@ -146,14 +147,14 @@ export class LmdbStore implements LedgerStore {
     });
     if (this.#durability === 'flush') await this.#stateRoot.flushed;
     // After the header, so that the checkpoint is not held up by it; merges change no entry that holds.
-    await this.#keys.compact(delta.header.writtenAt);
+    await this.#keys.compact(delta.header.writtenAt, pause);
   }
 
-  async writeIdempotency(changes: () => KeyChanges | undefined, nowMs: number): Promise<void> {
+  async writeIdempotency(changes: () => KeyChanges | undefined, nowMs: number, pause: Pause = nextTurn): Promise<void> {
     // As in writeCheckpoint: no entry may name a log record that is not committed.
     await this.#root.committed;
-    await this.#keys.writeRun(changes);
-    await this.#keys.compact(nowMs);
+    await this.#keys.writeRun(changes, pause);
+    await this.#keys.compact(nowMs, pause);
   }
 
   loadCheckpoint(): CheckpointHeader | undefined {
@@ -164,8 +165,8 @@ export class LmdbStore implements LedgerStore {
     for (const { key, value } of this.#accounts.getRange()) yield* decodeAccountChunk(key, value);
   }
 
-  /** Encodes the rows chunk by chunk, a slice of chunks per event-loop turn. */
-  async #encodeAccounts(rows: AccountRows): Promise<Array<readonly [number, Buffer]>> {
+  /** Encodes the rows chunk by chunk, a slice of chunks per step. */
+  async #encodeAccounts(rows: AccountRows, pause: Pause): Promise<Array<readonly [number, Buffer]>> {
     const chunks: Array<readonly [number, Buffer]> = [];
     for (let from = 0, turn = 0; from < rows.count; turn++) {
       let to = from + 1;
@@ -173,7 +174,7 @@ export class LmdbStore implements LedgerStore {
       while (to < rows.count && chunkOf(rows.slot[to] ?? 0) === chunk) to++;
       chunks.push([chunk, encodeAccountChunk(rows, from, to)]);
       from = to;
-      if (turn % accountChunksPerTurn === accountChunksPerTurn - 1) await nextTurn();
+      if (turn % accountChunksPerTurn === accountChunksPerTurn - 1) await pause();
     }
     return chunks;
   }

@@ -74,6 +74,13 @@ export interface CheckpointDelta {
   readonly reconciled: ReadonlyArray<readonly [mintSeq: number, reconcileSeq: number]>;
 }
 
+/**
+ * Awaited between the steps of a write that run on the caller's thread (a slice of keys taken,
+ * sorted, encoded or compacted): the next event-loop turn by default; the engine may wait longer, so
+ * that the write's work is spread thinner over time (write-pacer.ts).
+ */
+export type Pause = () => Promise<void>;
+
 export interface LedgerStore {
   /** Appends records (contiguous, ascending seq, continuing the log) as one atomic group; resolves per durability. */
   appendGroup(records: readonly LogRecord[]): Promise<void>;
@@ -91,14 +98,14 @@ export interface LedgerStore {
    * held long): any of them landing without the header is harmless, since each one names a record
    * that is already durable and recovery writes it again.
    */
-  writeCheckpoint(delta: CheckpointDelta): Promise<void>;
+  writeCheckpoint(delta: CheckpointDelta, pause?: Pause): Promise<void>;
   /**
    * Writes index entries alone, between checkpoints (pulled as CheckpointDelta.idempotency), and
    * resolves once they are committed and readable. No header: like the index entries a checkpoint
    * writes first, each names a durable record, and recovery replays the log after the last header
    * anyway. `nowMs` is the time by which the store may drop expired entries.
    */
-  writeIdempotency(changes: () => KeyChanges | undefined, nowMs: number): Promise<void>;
+  writeIdempotency(changes: () => KeyChanges | undefined, nowMs: number, pause?: Pause): Promise<void>;
   loadCheckpoint(): CheckpointHeader | undefined;
   readAccounts(): Iterable<AccountSnapshot>;
   /**
