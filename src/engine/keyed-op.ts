@@ -44,10 +44,11 @@ export class KeyedOp extends PendingOp {
     this.#started = started;
     this.#host = host;
     this.#refusalOf = refusalOf;
-    this.answer = new Promise<Answer>((resolve, reject) => {
-      this.#answer = resolve;
-      this.#fail = reject;
-    });
+    this.answer = new Promise<Answer>(takeResolvers);
+    this.#answer = takenResolve;
+    this.#fail = takenReject;
+    takenResolve = noop;
+    takenReject = noop;
   }
 
   override declined(outcome: Refused): void {
@@ -82,3 +83,14 @@ export class KeyedOp extends PendingOp {
 }
 
 function noop(): void {}
+
+// A promise's executor runs synchronously inside its constructor, so one shared executor can hand
+// the resolvers over: an arrow function per operation was a closure and a context (~100 bytes) for
+// the garbage collector on every call.
+let takenResolve: (answer: Answer) => void = noop;
+let takenReject: (error: unknown) => void = noop;
+
+function takeResolvers(resolve: (answer: Answer) => void, reject: (error: unknown) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
