@@ -73,7 +73,7 @@ export class LmdbKeyIndex {
     }
   }
 
-  /** Writes the changes pulled from `source` (a slice per turn) as one run; resolves once committed. */
+  /** Writes the changes pulled from `source` (a slice per step) as one run; resolves once committed. */
   async writeRun(source: () => KeyChanges | undefined, pause: Pause = nextTurn): Promise<void> {
     const builder = this.#builder;
     builder.clear();
@@ -84,7 +84,7 @@ export class LmdbKeyIndex {
     if (builder.count === 0) return;
     const run = this.#nextRun++;
     const sorted = await this.#sortInSteps(builder, pause);
-    // Queued a slice of buckets per turn, committed together where lmdb batches them. A bucket lists
+    // Queued a slice of buckets per step, committed together where lmdb batches them. A bucket lists
     // its block once that commits; every slice is awaited, so no failure goes unhandled.
     const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
