@@ -403,7 +403,6 @@ export class EngineCore implements Settler, KeyedHost {
     void this.#writeState(() => {
       const now = Date.now();
       const { idempotency } = this.derived;
-      this.#pacer.begin();
       return this.#store.writeIdempotency(idempotency.changes(), now, this.#pacer.pause).then(() => idempotency.afterWritten(now, this.#pacer.pause));
     });
   }
@@ -412,7 +411,6 @@ export class EngineCore implements Settler, KeyedHost {
   #checkpoint(): Promise<void> {
     return this.#writeState(() => {
       this.#recordsSinceCheckpoint = 0;
-      this.#pacer.begin();
       const now = Date.now();
       const { ledger, idempotency, refunded, reconciled } = this.derived;
       const delta = {
@@ -433,10 +431,12 @@ export class EngineCore implements Settler, KeyedHost {
 
   /**
    * Starts `write` (a key write or a checkpoint) unless one is under way: they take the same
-   * changes, so one runs at a time; a failure fails the engine. Returns the write under way.
+   * changes, so one runs at a time; a failure fails the engine; its steps are paced. Returns the
+   * write under way.
    */
   #writeState(write: () => Promise<void>): Promise<void> {
     if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
+    this.#pacer.begin();
     this.#checkpointing = write()
       .catch((error: unknown) => this.fail(error))
       .finally(() => (this.#checkpointing = undefined));
