@@ -14,6 +14,7 @@ import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Issued, type Mix } from './bench-workload.js';
 import { countCode, sendRequest, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling } from './store-ceiling.js';
+import { threadCpuNanos } from './thread-cpu.js';
 
 export interface BenchOptions {
   readonly seconds?: number;
@@ -43,6 +44,8 @@ export interface BenchReport {
   readonly storeCeilingOperationsPerSecond: number;
   readonly efficiency: number;
   readonly verified: boolean;
+  /** CPU of the engine's main thread (where callers, routing and commits run) per operation; null off Linux. */
+  readonly mainThreadCpuMicrosPerOperation: number | null;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -81,6 +84,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       storeCeilingOperationsPerSecond: ceiling.operationsPerSecond,
       efficiency: round(operationsPerSecond / ceiling.operationsPerSecond, 3),
       verified: verification.verified,
+      mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -109,6 +113,7 @@ interface RunResult {
   readonly tally: RunTally;
   readonly seconds: number;
   readonly cpuMicros: number;
+  readonly mainCpuMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
 }
 
@@ -121,6 +126,7 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const durationMs = (options.seconds ?? 3600) * 1000;
   const bar = options.progress ? progressBar(options) : undefined;
   const cpuBefore = process.cpuUsage();
+  const mainBefore = threadCpuNanos();
   const started = performance.now();
   // A timer ends the run, not a clock read per call: the driver shares the engine's thread.
   let timeUp = false;
@@ -154,9 +160,11 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainAfter = threadCpuNanos();
+  const mainCpuMicros = mainBefore === undefined || mainAfter === undefined ? undefined : (mainAfter - mainBefore) / 1000;
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, latencyMs };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, latencyMs };
 }
 
 /** Counts one answer; a duplicate must carry the id its original got. */
@@ -203,7 +211,8 @@ function printReport(
   log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}; Node ${process.version}, store ${options.store}`);
   log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)`);
   log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
-  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)`);
+  const main = report.mainThreadCpuMicrosPerOperation;
+  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads); main thread ${main === null ? 'not measured here' : `${main} µs (${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy)`}`);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
