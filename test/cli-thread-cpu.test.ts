@@ -2,7 +2,7 @@
 // method: busy-loop here and in a worker thread, and compare the readings before and after each.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { threadCpuNanos } from '../src/cli/thread-cpu.js';
+import { threadCpuNanos } from '../dist/cli/thread-cpu.js';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;

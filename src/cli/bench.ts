@@ -12,7 +12,8 @@ import type { MintEngineOptions } from '../engine/options.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Issued, type Mix } from './bench-workload.js';
-import { countCode, sendRequest, type OutcomeTally } from './requests.js';
+import { runLanes, type LaneHost } from './bench-lanes.js';
+import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling } from './store-ceiling.js';
 import { threadCpuNanos } from './thread-cpu.js';
 
@@ -55,7 +56,6 @@ export interface RunTally extends OutcomeTally {
 
 const fundingPerAccount = 1_000_000_000n;
 const setupChunk = 4096;
-const laneOperationsMax = 100_000_000;
 
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<{ report: BenchReport; tally: RunTally }> {
   if (options.store !== 'lmdb') throw new Error("--store native-free is not available yet: the native-free store has its own issue");
@@ -133,26 +133,26 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const deadline = setTimeout(() => (timeUp = true), durationMs);
   const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
   let issued = 0;
-  // One async frame per lane, the call awaited in it directly: the driver shares the engine's
-  // thread, so it keeps its own promises and objects per call to the minimum.
-  const lane = async (): Promise<void> => {
-    for (let n = 0; n < laneOperationsMax && issued < budget && !timeUp; n++) {
+  const host: LaneHost = {
+    next: () => {
+      if (issued >= budget || timeUp) return undefined;
       issued++;
-      const original = source.next();
-      const duplicate = source.lastWasDuplicate;
-      const sent = performance.now();
-      try {
-        const result = (await sendRequest(engine, original.request)) as Record<string, unknown>;
-        latency.record(Math.max(1, Math.round((performance.now() - sent) * 1e6)));
-        tallyAnswer(result, original, duplicate, tally, source);
-      } catch (error) {
-        tally.operations++;
-        countCode(tally.errors, (error as { code?: string }).code ?? 'error');
-      }
-    }
+      return source.next();
+    },
+    get lastWasDuplicate() {
+      return source.lastWasDuplicate;
+    },
+    answered: (result, original, duplicate, latencyMs) => {
+      latency.record(Math.max(1, Math.round(latencyMs * 1e6)));
+      tallyAnswer(result, original, duplicate, tally, source);
+    },
+    rejected: (error) => {
+      tally.operations++;
+      countCode(tally.errors, (error as { code?: string }).code ?? 'error');
+    },
   };
   try {
-    await Promise.all(Array.from({ length: options.concurrency }, lane));
+    await runLanes(engine, host, options.concurrency);
   } finally {
     clearTimeout(deadline);
     clearInterval(ticker);

@@ -1,0 +1,107 @@
+// The bench's requests in flight: `count` lanes, each sending its next request when the last one is
+// answered. A lane is an object with its two answer handlers made once, so a request costs the
+// engine's promise and one `then` on it. (An async function per lane, awaiting each call, cost
+// ~170 bytes and a generator resume per request, on the thread the engine runs on.)
+import type { MintEngine } from '../engine/mint-engine.js';
+import { assert } from '../domain/errors.js';
+import type { Issued } from './bench-workload.js';
+import { sendRequest } from './requests.js';
+
+/** The run the lanes serve. */
+export interface LaneHost {
+  /** The next request to send, or undefined once the run is over (its time or its budget is spent). */
+  next(): Issued | undefined;
+  /** Whether the request next() returned last reuses an earlier one's key. */
+  readonly lastWasDuplicate: boolean;
+  /** An answer, `latencyMs` after its request was sent. */
+  answered(result: Record<string, unknown>, issued: Issued, duplicate: boolean, latencyMs: number): void;
+  /** A request rejected (a typed error or a bug). */
+  rejected(error: unknown): void;
+}
+
+/** The lanes of one run: how many still send, and the first error a host call threw (a bug). */
+class LaneRun {
+  readonly host: LaneHost;
+  #running: number;
+  #failure: { readonly error: unknown } | undefined;
+  readonly #resolve: () => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(host: LaneHost, lanes: number, resolve: () => void, reject: (error: unknown) => void) {
+    this.host = host;
+    this.#running = lanes;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** The next request, or undefined once the run is over or has failed (the other lanes stop). */
+  next(): Issued | undefined {
+    return this.#failure === undefined ? this.host.next() : undefined;
+  }
+
+  /** A lane ended: with the run, or with the error its host threw. */
+  end(failed: boolean, error?: unknown): void {
+    if (failed) this.#failure ??= { error };
+    this.#running--;
+    if (this.#running > 0) return;
+    if (this.#failure === undefined) this.#resolve();
+    else this.#reject(this.#failure.error);
+  }
+}
+
+class Lane {
+  readonly #engine: MintEngine;
+  readonly #run: LaneRun;
+  #issued: Issued | undefined;
+  #duplicate = false;
+  #sent = 0;
+  readonly #onAnswer = (result: object): void => {
+    try {
+      this.#run.host.answered(result as Record<string, unknown>, this.#issued as Issued, this.#duplicate, performance.now() - this.#sent);
+    } catch (error) {
+      return this.#run.end(true, error);
+    }
+    this.send();
+  };
+  readonly #onError = (rejection: unknown): void => {
+    try {
+      this.#run.host.rejected(rejection);
+    } catch (error) {
+      return this.#run.end(true, error);
+    }
+    this.send();
+  };
+
+  constructor(engine: MintEngine, run: LaneRun) {
+    this.#engine = engine;
+    this.#run = run;
+  }
+
+  /** Sends the next request, or ends the lane. Answers come in later turns, so this never recurses. */
+  send(): void {
+    let answer: Promise<object>;
+    try {
+      const issued = this.#run.next();
+      if (issued === undefined) return this.#run.end(false);
+      this.#issued = issued;
+      this.#duplicate = this.#run.host.lastWasDuplicate;
+      this.#sent = performance.now();
+      answer = sendRequest(this.#engine, issued.request);
+    } catch (error) {
+      return this.#run.end(true, error);
+    }
+    answer.then(this.#onAnswer, this.#onError);
+  }
+}
+
+/**
+ * Runs `count` lanes until the host has no more requests; resolves once every lane is answered, or
+ * rejects with the first error a host call threw (the other lanes stop sending and finish first).
+ */
+export function runLanes(engine: MintEngine, host: LaneHost, count: number): Promise<void> {
+  assert(Number.isInteger(count) && count > 0, 'a run has at least one lane');
+  return new Promise((resolve, reject) => {
+    const run = new LaneRun(host, count, resolve, reject);
+    for (let i = 0; i < count; i++) new Lane(engine, run).send();
+  });
+}
