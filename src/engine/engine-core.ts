@@ -234,7 +234,7 @@ export class EngineCore implements Settler, KeyedHost {
       assert(turns < inFlightTurnsMax, 'keys sharing a hash take turns a bounded number of times');
       await inFlight.answer.catch(() => undefined);
     }
-    const live = this.derived.idempotency.lookup(scope, key, Date.now());
+    const live = this.derived.idempotency.lookup(scope, key, Date.now(), hash);
     if (live !== 0) {
       const record = this.findRecord(live);
       assert(record !== undefined, 'a live idempotency key names a durable record');
@@ -264,7 +264,7 @@ export class EngineCore implements Settler, KeyedHost {
     const key = spec.key ?? '';
     assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);
-    if (this.#inFlightKeys.has(inFlightSlot(hash)) || this.derived.idempotency.lookup(scope, key, Date.now()) !== 0) {
+    if (this.#inFlightKeys.has(inFlightSlot(hash)) || this.derived.idempotency.lookup(scope, key, Date.now(), hash) !== 0) {
       const answer = this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), async () => {
         const outcome = await this.work(spec);
         return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);

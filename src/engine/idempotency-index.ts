@@ -47,9 +47,9 @@ export class IdempotencyIndex {
     for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
   }
 
-  /** The seq of the record a live key replays, or 0 when the key is not live at `nowMs`. */
-  lookup(scope: string, key: string, nowMs: number): number {
-    const hash = keyHash(scope, key);
+  /** The seq of the record a live key replays, or 0 when the key is not live at `nowMs`. The hot
+   * path has hashed the key already (keyHash(scope, key)) and passes it. */
+  lookup(scope: string, key: string, nowMs: number, hash = keyHash(scope, key)): number {
     this.#scope = scope;
     this.#key = key;
     const held = this.#table.lookup(hash, nowMs, this.#matches);
