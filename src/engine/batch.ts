@@ -1,11 +1,12 @@
 // The wire format of one batch between the main thread and a worker: parallel typed columns in a
 // SharedArrayBuffer, so a batch of hundreds of operations costs one message and no per-operation
 // objects, and the outputs of rows a worker finished survive that worker's death. Each shard owns
-// one batch buffer (it has at most one batch in flight). Layout: a 16-byte header (count, capacity,
-// executing thread row, dispatch token), then amount i64, seq f64, at f64, then int32 columns.
+// one batch buffer (it has at most one batch in flight). Layout: a 32-byte header (count, capacity,
+// executing thread row, dispatch token, finished flag, three spare words), then amount i64, seq f64,
+// at f64, then int32 columns.
 import { assert } from '../domain/errors.js';
 
-const headerBytes = 16;
+const headerBytes = 32;
 const int32Columns = 8;
 
 export class Batch {
@@ -38,7 +39,7 @@ export class Batch {
 
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
-    this.#header = new Int32Array(buffer, 0, 4);
+    this.#header = new Int32Array(buffer, 0, headerBytes / 4);
     const capacity = (buffer.byteLength - headerBytes) / (24 + 4 * int32Columns);
     assert(Number.isInteger(capacity) && capacity > 0, 'batch buffer size matches its layout');
     this.capacity = capacity;
@@ -84,5 +85,18 @@ export class Batch {
 
   set token(value: number) {
     Atomics.store(this.#header, 3, value);
+  }
+
+  /**
+   * Set by the worker once every row has its outputs, before it starts the next batch of the same
+   * task: after a death, a batch whose thread row has moved on to a later batch is told apart from
+   * one that never started.
+   */
+  get finished(): boolean {
+    return Atomics.load(this.#header, 4) === 1;
+  }
+
+  set finished(value: boolean) {
+    Atomics.store(this.#header, 4, value ? 1 : 0);
   }
 }

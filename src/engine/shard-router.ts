@@ -1,9 +1,11 @@
-// Routes operations by account slot to shards and sends each shard's queue to the Piscina pool as
-// batches: many operations per task, gathered per event-loop turn, at most one batch per shard in
-// flight (so operations on one account execute in submission order). Queues are bounded: past
-// shardQueueDepthMax an operation is refused with ERR_CAPACITY instead of waiting in an unbounded
-// queue. When a batch's worker dies, the engine repairs the batch; rows it did not finish go back to
-// the front of their queue and execute again.
+// Routes operations by account slot to shards and sends the shards' queues to the Piscina pool as
+// batches: many operations per batch, gathered per event-loop turn, at most one batch per shard in
+// flight (so operations on one account execute in submission order). The shards ready in a turn go
+// out together, as one task of up to combinedRowsMax rows: each task wakes a sleeping worker, and
+// on this machine the wake alone costs the main thread 16 µs at the median (34 µs at p90). Queues
+// are bounded: past shardQueueDepthMax an operation is refused with ERR_CAPACITY instead of waiting
+// in an unbounded queue. When a task's worker dies, the engine repairs its batches; rows it did not
+// finish go back to the front of their queues and execute again.
 import type { Piscina } from 'piscina';
 import { CapacityError } from '../domain/errors.js';
 import { batchOperationsMax } from '../domain/limits.js';
@@ -26,22 +28,29 @@ export interface WorkOp {
 
 export interface RouterHooks {
   /**
-   * A batch's task failed (its worker died or threw). Repairs the batch and returns how many of its
-   * rows, from the first, have valid outputs; throwing fails the engine.
+   * A task failed (its worker died or threw). Repairs its batches, in the order the worker ran them,
+   * and returns how many rows of each, from the first, have valid outputs; throwing fails the engine.
    */
-  repair(batch: Batch, error: unknown): number;
+  repair(batches: readonly Batch[], error: unknown): number[];
   /** Called once no batch is in flight while the router is paused. */
   quiescent(): void;
   fail(error: unknown): void;
 }
 
+/**
+ * Rows beyond which ready shards go out as separate tasks, to run in parallel: ~0.5 ms of a worker's
+ * time for plain mints. Below it, one wake-up serves them all.
+ */
+export const combinedRowsMax = 1_024;
+
 interface Shard {
   readonly queue: Deque<WorkOp>;
   busy: boolean;
-  scheduled: boolean;
   batch: Batch | undefined;
   /** The operations of the batch in flight, rows [0, count): one array per shard, reused. */
   readonly ops: Array<WorkOp | undefined>;
+  /** Rows of the batch in flight. */
+  count: number;
 }
 
 export class ShardRouter {
@@ -49,18 +58,24 @@ export class ShardRouter {
   readonly #shards: Shard[];
   readonly #queueDepthMax: number;
   readonly #hooks: RouterHooks;
+  /** Batches in flight (a task may carry several). */
   #inFlight = 0;
   #token = 0;
   #paused = false;
+  #scheduled = false;
+  readonly #dispatchReady = (): void => {
+    this.#scheduled = false;
+    this.#dispatch();
+  };
 
   constructor(pool: Piscina, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
     this.#pool = pool;
     this.#shards = Array.from({ length: shardCount }, () => ({
       queue: new Deque<WorkOp>(),
       busy: false,
-      scheduled: false,
       batch: undefined,
       ops: new Array<WorkOp | undefined>(batchOperationsMax).fill(undefined),
+      count: 0,
     }));
     this.#queueDepthMax = queueDepthMax;
     this.#hooks = hooks;
@@ -72,7 +87,7 @@ export class ShardRouter {
       throw new CapacityError(`shard queue is full (${this.#queueDepthMax} operations); retry later`);
     }
     shard.queue.push(op);
-    this.#schedule(shard);
+    if (!shard.busy) this.#schedule();
   }
 
   get queuedOperations(): number {
@@ -93,7 +108,7 @@ export class ShardRouter {
 
   resume(): void {
     this.#paused = false;
-    for (const shard of this.#shards) this.#schedule(shard);
+    this.#schedule();
   }
 
   /** Fails every queued operation (engine failure). */
@@ -103,27 +118,51 @@ export class ShardRouter {
     }
   }
 
-  #schedule(shard: Shard): void {
-    if (shard.busy || shard.scheduled || shard.queue.length === 0 || this.#paused) return;
-    shard.scheduled = true;
-    setImmediate(() => this.#dispatch(shard));
+  /** Dispatches at the next turn, so that the calls of this turn join their shards' batches. */
+  #schedule(): void {
+    if (this.#scheduled || this.#paused) return;
+    this.#scheduled = true;
+    setImmediate(this.#dispatchReady);
   }
 
-  #dispatch(shard: Shard): void {
-    shard.scheduled = false;
-    if (shard.busy || shard.queue.length === 0 || this.#paused) return;
+  /** Sends every ready shard (idle, with work queued): together while they fit combinedRowsMax. */
+  #dispatch(): void {
+    if (this.#paused) return;
+    let task: Shard[] = [];
+    let rows = 0;
+    for (const shard of this.#shards) {
+      if (shard.busy || shard.queue.length === 0) continue;
+      this.#take(shard);
+      if (task.length > 0 && rows + shard.count > combinedRowsMax) {
+        this.#run(task);
+        task = [];
+        rows = 0;
+      }
+      task.push(shard);
+      rows += shard.count;
+    }
+    if (task.length > 0) this.#run(task);
+  }
+
+  /** Moves the front of a shard's queue into its batch, which is then in flight. */
+  #take(shard: Shard): void {
     const count = shard.queue.takeInto(shard.ops, batchOperationsMax);
     shard.batch ??= Batch.allocate(batchOperationsMax);
-    const batch = this.#fill(shard.batch, shard.ops, count);
+    this.#fill(shard.batch, shard.ops, count);
+    shard.count = count;
     shard.busy = true;
     this.#inFlight++;
-    this.#pool.run(batch.buffer).then(
-      () => this.#finish(shard, batch, count, count),
-      (error: unknown) => this.#recover(shard, batch, count, error),
+  }
+
+  #run(task: Shard[]): void {
+    const batches = task.map((shard) => shard.batch as Batch);
+    this.#pool.run(batches.map((batch) => batch.buffer)).then(
+      () => this.#finishTask(task, batches.map((batch) => batch.count)),
+      (error: unknown) => this.#recover(task, batches, error),
     );
   }
 
-  #fill(batch: Batch, ops: ReadonlyArray<WorkOp | undefined>, count: number): Batch {
+  #fill(batch: Batch, ops: ReadonlyArray<WorkOp | undefined>, count: number): void {
     for (let i = 0; i < count; i++) {
       const op = ops[i] as WorkOp;
       batch.kind[i] = op.code;
@@ -136,37 +175,56 @@ export class ShardRouter {
     }
     batch.count = count;
     batch.threadRow = -1;
+    batch.finished = false;
     batch.token = ++this.#token;
-    return batch;
   }
 
-  #recover(shard: Shard, batch: Batch, count: number, error: unknown): void {
-    const ops = shard.ops.slice(0, count) as WorkOp[];
-    let finished: number;
+  #recover(task: Shard[], batches: readonly Batch[], error: unknown): void {
+    let finished: number[];
     try {
-      finished = this.#hooks.repair(batch, error);
+      finished = this.#hooks.repair(batches, error);
     } catch (repairError) {
-      this.#inFlight--;
-      shard.busy = false;
-      shard.ops.fill(undefined, 0, count);
-      for (const op of ops) op.fail(repairError);
+      for (const shard of task) {
+        const ops = this.#release(shard);
+        for (const op of ops) op.fail(repairError);
+      }
       this.#hooks.fail(repairError);
       return;
     }
-    shard.queue.unshiftAll(ops.slice(finished));
-    this.#finish(shard, batch, count, finished);
+    task.forEach((shard, i) => shard.queue.unshiftAll(shard.ops.slice(finished[i] ?? 0, shard.count) as WorkOp[]));
+    this.#finishTask(task, finished);
   }
 
-  /** Rows [0, finished) of the batch of `count` rows have their outputs; the rest were requeued. */
-  #finish(shard: Shard, batch: Batch, count: number, finished: number): void {
+  /** Rows [0, finished[i]) of each shard's batch have their outputs; the rest were requeued. */
+  #finishTask(task: readonly Shard[], finished: readonly number[]): void {
+    for (let i = 0; i < task.length; i++) {
+      const shard = task[i] as Shard;
+      const batch = shard.batch as Batch;
+      const count = shard.count;
+      const done = Math.min(finished[i] ?? 0, count);
+      this.#free(shard);
+      // Nothing refills the shard before the dispatch below: a batch's answers are all asynchronous.
+      for (let row = 0; row < done; row++) (shard.ops[row] as WorkOp).done(batch, row);
+      // Dropped, so that finished operations are not kept alive by the shard until it is reused.
+      shard.ops.fill(undefined, 0, count);
+    }
+    this.#checkQuiescent();
+    this.#dispatch();
+  }
+
+  /** The shard's batch is back: the shard may send again. */
+  #free(shard: Shard): void {
     this.#inFlight--;
     shard.busy = false;
-    const ops = shard.ops;
-    for (let i = 0; i < finished; i++) (ops[i] as WorkOp).done(batch, i);
-    // Dropped, so that finished operations are not kept alive by the shard until it is reused.
-    ops.fill(undefined, 0, count);
-    this.#checkQuiescent();
-    if (shard.queue.length > 0 && !this.#paused) this.#dispatch(shard);
+    shard.count = 0;
+  }
+
+  /** The operations of the shard's batch, which the shard then drops (a failed task). */
+  #release(shard: Shard): WorkOp[] {
+    const ops = shard.ops.slice(0, shard.count) as WorkOp[];
+    shard.ops.fill(undefined, 0, shard.count);
+    this.#free(shard);
+    return ops;
   }
 
   #checkQuiescent(): void {

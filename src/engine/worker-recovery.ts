@@ -34,8 +34,9 @@ export function repairBatch(ctx: RepairContext, batch: Batch): RepairReport {
   const threadRow = batch.threadRow;
   if (threadRow < 0) return { finishedRows: 0, rolledForward: false, locksReleased: 0 };
   const record = ctx.table.read(threadRow);
-  // The worker named its row but died before starting the batch on it: nothing ran.
-  if (record.batchToken !== batch.token) return { finishedRows: 0, rolledForward: false, locksReleased: 0 };
+  // The row holds another batch: this one finished before the worker went on to a later batch of the
+  // same task, or the worker named the row but died before starting this batch on it.
+  if (record.batchToken !== batch.token) return { finishedRows: batch.finished ? batch.count : 0, rolledForward: false, locksReleased: 0 };
   let finishedRows: number;
   let rolledForward = false;
   switch (record.status) {

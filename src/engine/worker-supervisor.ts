@@ -53,17 +53,23 @@ export class WorkerSupervisor {
     return { ...this.#recoveries };
   }
 
-  /** Router hook: a batch's worker died or threw. Repairs it and holds new batches until quiet. */
-  repair(batch: Batch): number {
+  /**
+   * Router hook: a task's worker died or threw. Repairs each of its batches, in the order the worker
+   * ran them, returns how many rows of each finished, and holds new batches until quiet.
+   */
+  repair(batches: readonly Batch[]): number[] {
     const { layout, views, table, rate } = this.#p;
-    const report = repairBatch({ layout, views, table, rate }, batch);
     const r = this.#recoveries;
     r.workerDeaths++;
-    if (report.rolledForward) r.rolledForward++;
-    r.reexecuted += batch.count - report.finishedRows;
-    r.locksReleased += report.locksReleased;
+    const finished = batches.map((batch) => {
+      const report = repairBatch({ layout, views, table, rate }, batch);
+      if (report.rolledForward) r.rolledForward++;
+      r.reexecuted += batch.count - report.finishedRows;
+      r.locksReleased += report.locksReleased;
+      return report.finishedRows;
+    });
     this.#router?.pause();
-    return report.finishedRows;
+    return finished;
   }
 
   /**

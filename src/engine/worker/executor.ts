@@ -66,6 +66,17 @@ export class Executor {
     this.#faults = init.faults === null ? null : new FaultInjector(init.faults, this.#views.i64, this.#layout);
   }
 
+  /**
+   * Executes the batches of one task in order, each marked finished before the next starts (the
+   * repair of a task tells a finished batch from one that never ran by that mark).
+   */
+  executeAll(batches: readonly Batch[]): void {
+    for (const batch of batches) {
+      this.execute(batch);
+      batch.finished = true;
+    }
+  }
+
   execute(batch: Batch): void {
     const row = this.#row;
     // Header first: a thread that dies between the two writes leaves its row idle (the sweep frees

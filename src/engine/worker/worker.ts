@@ -1,5 +1,5 @@
-// Piscina entry point: executes one batch against shared memory. The batch lives in shared memory, so
-// nothing is returned: the main thread reads the outputs in place.
+// Piscina entry point: executes batches against shared memory. They live in shared memory, so nothing
+// is returned but a row count: the main thread reads the outputs in place.
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { assert } from '../../domain/errors.js';
@@ -11,15 +11,20 @@ const init = Piscina.workerData as WorkerInit;
 assert(init.buffer instanceof SharedArrayBuffer, 'workers receive the shared memory');
 const executor = new Executor(init, threadId);
 
-export default function runBatch(buffer: SharedArrayBuffer): number {
-  const batch = new Batch(buffer);
+/**
+ * Executes the batches of one task in order (the router sends every shard ready in a turn together:
+ * one thread woken instead of one per shard).
+ */
+export default function runBatches(buffers: readonly SharedArrayBuffer[]): number {
+  assert(Array.isArray(buffers) && buffers.length > 0, 'a task carries at least one batch');
+  const batches = buffers.map((buffer) => new Batch(buffer));
   try {
-    executor.execute(batch);
+    executor.executeAll(batches);
   } catch (error) {
     // The operation in flight stays as it is, locks included, for the main thread to repair from
     // its thread-table row; this thread continues on a fresh row.
     executor.abandonRow();
     throw error;
   }
-  return batch.count;
+  return batches.reduce((rows, batch) => rows + batch.count, 0);
 }
