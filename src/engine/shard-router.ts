@@ -41,7 +41,7 @@ export interface RouterHooks {
  * Rows beyond which ready shards go out as separate tasks, to run in parallel: ~0.5 ms of a worker's
  * time for plain mints. Below it, one wake-up serves them all.
  */
-export const combinedRowsMax = 1_024;
+const combinedRowsMax = 1_024;
 
 interface Shard {
   readonly queue: Deque<WorkOp>;
