@@ -47,6 +47,8 @@ export interface BenchReport {
   readonly verified: boolean;
   /** CPU of the engine's main thread (where callers, routing and commits run) per operation; null off Linux. */
   readonly mainThreadCpuMicrosPerOperation: number | null;
+  /** All threads' CPU per accepted mint (replays and other kinds not counted); null when the run minted nothing. */
+  readonly cpuMicrosPerMint: number | null;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -85,6 +87,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       efficiency: round(operationsPerSecond / ceiling.operationsPerSecond, 3),
       verified: verification.verified,
       mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
+      cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -212,7 +215,8 @@ function printReport(
   log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)`);
   log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
   const main = report.mainThreadCpuMicrosPerOperation;
-  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads); main thread ${main === null ? 'not measured here' : `${main} µs (${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy)`}`);
+  const perMint = report.cpuMicrosPerMint === null ? '' : `, ${report.cpuMicrosPerMint} µs per accepted mint`;
+  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy)`}`);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
