@@ -5,6 +5,8 @@
 // batch, then the main thread's repair of both batches and the balances it leaves.
 import { describe, expect, it } from 'vitest';
 import { Batch } from '../dist/engine/batch.js';
+import { KeyFilter } from '../dist/engine/key-filter.js';
+import { KeyTable } from '../dist/engine/key-table.js';
 import { repairBatch } from '../dist/engine/worker-recovery.js';
 import { Executor } from '../dist/engine/worker/executor.js';
 import { opKindCode } from '../dist/domain/op-kind.js';
@@ -42,7 +44,8 @@ describe('repair of a task of two batches', () => {
     new Counters(views.i64, layout).store(globalSlot.faultKillsLeft, 1n);
     // The 15th operation arms the fault: it throws after taking its lock (row 4 of the second batch).
     const faults = { point: 'after-lock' as const, everyOperations: 15, kills: 1, mode: 'throw' as const };
-    const init = { buffer, maxAccounts, maxPerWindow: 0, windowMs: 0, reservesEnforced: false, lockTimeoutMs: 1_000, faults };
+    const keys = { keyTables: [KeyTable.shared(10).buffer], keyFilter: new KeyFilter(true).buffer, idempotencyTtlMs: 60_000 };
+    const init = { buffer, maxAccounts, maxPerWindow: 0, windowMs: 0, reservesEnforced: false, lockTimeoutMs: 1_000, faults, ...keys };
     const executor = new Executor(init, 4242);
     const first = mintBatch(0, 1);
     const second = mintBatch(rowsPerBatch, 2);

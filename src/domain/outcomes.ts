@@ -30,6 +30,12 @@ export function refuse(code: RefusalCode, message: string, retryAfterMs?: number
 /** Wire codes between workers and the main thread: 0 is success, n is refusalCodes[n - 1]. */
 export const wireOk = 0;
 export const wireLockTimeout = 255;
+/** The key is live in the shard's key table: a replay of the seq in the row, once confirmed. */
+export const wireReplay = 254;
+/** The worker cannot settle the key (it may be on disk, or its hash is shared): the main thread does. */
+export const wireCheckKey = 253;
+/** The shard's key table is full until a key write and eviction make room. */
+export const wireKeysFull = 252;
 
 export function wireCodeOf(code: RefusalCode): number {
   return refusalCodes.indexOf(code) + 1;

@@ -2,12 +2,14 @@
 // SharedArrayBuffer, so a batch of hundreds of operations costs one message and no per-operation
 // objects, and the outputs of rows a worker finished survive that worker's death. Each shard owns
 // one batch buffer (it has at most one batch in flight). Layout: a 32-byte header (count, capacity,
-// executing thread row, dispatch token, finished flag, three spare words), then amount i64, seq f64,
-// at f64, then int32 columns.
+// executing thread row, dispatch token, finished flag, shard, two spare words), then amount i64,
+// seq f64, at f64, key hash f64, key ref f64, then int32 columns.
 import { assert } from '../domain/errors.js';
 
 const headerBytes = 32;
-const int32Columns = 8;
+const int32Columns = 9;
+const float64Columns = 5;
+const rowBytes = 8 * float64Columns + 4 * int32Columns;
 
 export class Batch {
   readonly buffer: SharedArrayBuffer;
@@ -21,6 +23,11 @@ export class Batch {
   readonly chain: Int32Array;
   /** setState: the new state code. */
   readonly arg: Int32Array;
+  /** The idempotency key's hash (0: none), what the worker does with it (keyMode), and for
+   * keyMode.free the seq of the entry to free. */
+  readonly keyHash: Float64Array;
+  readonly keyMode: Int32Array;
+  readonly keyRef: Float64Array;
   /** Outputs: wire code (0 ok), sequence number, apply time, retry hint, auxiliary value. */
   readonly code: Int32Array;
   readonly seq: Float64Array;
@@ -31,7 +38,7 @@ export class Batch {
 
   static allocate(capacity: number): Batch {
     assert(Number.isInteger(capacity) && capacity > 0, 'batch capacity is a positive integer');
-    const buffer = new SharedArrayBuffer(headerBytes + capacity * (24 + 4 * int32Columns));
+    const buffer = new SharedArrayBuffer(headerBytes + capacity * rowBytes);
     const batch = new Batch(buffer);
     batch.#header[1] = capacity;
     return batch;
@@ -40,7 +47,7 @@ export class Batch {
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.#header = new Int32Array(buffer, 0, headerBytes / 4);
-    const capacity = (buffer.byteLength - headerBytes) / (24 + 4 * int32Columns);
+    const capacity = (buffer.byteLength - headerBytes) / rowBytes;
     assert(Number.isInteger(capacity) && capacity > 0, 'batch buffer size matches its layout');
     this.capacity = capacity;
     let offset = headerBytes;
@@ -50,6 +57,8 @@ export class Batch {
     offset += 8 * capacity;
     this.seq = f64();
     this.at = f64();
+    this.keyHash = f64();
+    this.keyRef = f64();
     this.kind = i32();
     this.slot = i32();
     this.slot2 = i32();
@@ -58,6 +67,17 @@ export class Batch {
     this.code = i32();
     this.retryAfterMs = i32();
     this.aux = i32();
+    this.keyMode = i32();
+  }
+
+  /** The shard whose queue this batch came from (its key table is the one the worker uses). */
+  get shard(): number {
+    return this.#header[5] ?? 0;
+  }
+
+  set shard(value: number) {
+    assert(Number.isInteger(value) && value >= 0, 'a shard index is a natural number');
+    this.#header[5] = value;
   }
 
   get count(): number {
@@ -100,3 +120,15 @@ export class Batch {
     Atomics.store(this.#header, 4, value ? 1 : 0);
   }
 }
+
+/** What a worker does with a row's idempotency key. */
+export const keyMode = {
+  /** The row has no key (or the main thread keeps it: deposits). */
+  none: 0,
+  /** Probe the shard's key table first (replay, or ask the main thread); insert once applied. */
+  probe: 1,
+  /** The main thread settled the key (absent): insert once applied, do not probe. */
+  insert: 2,
+  /** A reconciliation: free the entry (keyHash, keyRef) once applied. */
+  free: 3,
+} as const;

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { Piscina } from 'piscina';
 import { accountStateCode, type AccountState } from '../domain/account-state.js';
 import {
+  CapacityError,
   EngineClosedError,
   EngineFailedError,
   LockTimeoutError,
@@ -17,7 +18,7 @@ import { keyHash, keyHashLow } from '../domain/key-hash.js';
 import { amountMax } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode, type OpKind } from '../domain/op-kind.js';
-import { refusalOfWire, refuse, wireLockTimeout, wireOk, type Refusal } from '../domain/outcomes.js';
+import { refusalOfWire, refuse, wireCheckKey, wireKeysFull, wireLockTimeout, wireOk, wireReplay, type Refusal } from '../domain/outcomes.js';
 import { Counters } from '../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../shm/layout.js';
 import { DeadlockDetector } from '../shm/deadlock-detector.js';
@@ -26,11 +27,11 @@ import { ThreadTable, type LockMetrics } from '../shm/thread-table.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { LedgerStore } from '../store/store.js';
 import { AccountRegistry } from './account-registry.js';
-import type { Batch } from './batch.js';
+import { keyMode, type Batch } from './batch.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { DirectoryLock } from './directory-lock.js';
 import { DurableLedger } from './durable-ledger.js';
-import { IdempotencyIndex } from './idempotency-index.js';
+import { IdempotencyIndex, mainKeys } from './idempotency-index.js';
 import { EngineMetrics, type RecoverySnapshot } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
@@ -130,8 +131,12 @@ export class EngineCore implements Settler, KeyedHost {
     this.derived = {
       ledger: new DurableLedger(options.maxAccounts, options.chains),
       registry,
-      idempotency: new IdempotencyIndex(this.#store, options.idempotencyTtlMs, memoryKeysMax, (seq, scope, key) =>
-        this.#recordHasKey(seq, scope, key),
+      idempotency: new IdempotencyIndex(
+        this.#store,
+        options.idempotencyTtlMs,
+        memoryKeysMax,
+        (seq, scope, key) => this.#recordHasKey(seq, scope, key),
+        options.workers,
       ),
       refunded: new WriteBehindMap((seq) => this.#store.getRefunded(seq), memoryIndexEntriesMax),
       reconciled: new WriteBehindMap((seq) => this.#store.getReconciled(seq), memoryIndexEntriesMax),
@@ -152,7 +157,9 @@ export class EngineCore implements Settler, KeyedHost {
       afterGroup: (records) => this.#afterGroup(records),
       fail: (error) => this.fail(error),
     });
-    this.#pool = this.#createPool(buffer, rate);
+    // From here on the workers take the shards' keys; the router lends a shard's table back between batches.
+    const keys = this.derived.idempotency.share((shard, run) => this.#router.whenIdle(shard, run));
+    this.#pool = this.#createPool(buffer, rate, keys);
     this.#supervisor = new WorkerSupervisor({
       pool: this.#pool,
       table: this.#table,
@@ -163,6 +170,7 @@ export class EngineCore implements Settler, KeyedHost {
       pipeline: this.#pipeline,
       ledger: this.derived.ledger,
       chains: options.chains,
+      keys: this.derived.idempotency,
     });
     this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, {
       repair: (batch) => this.#supervisor.repair(batch),
@@ -184,8 +192,15 @@ export class EngineCore implements Settler, KeyedHost {
     if (limit !== null && this.#rate !== null) rebuildRateWindows(this.#store, this.#rate, limit.windowMs, Date.now());
   }
 
-  #createPool(buffer: SharedArrayBuffer, rate: { maxPerWindow: number; windowMs: number }): Piscina {
+  #createPool(
+    buffer: SharedArrayBuffer,
+    rate: { maxPerWindow: number; windowMs: number },
+    keys: { readonly tables: SharedArrayBuffer[]; readonly filter: SharedArrayBuffer },
+  ): Piscina {
     const init: WorkerInit = {
+      keyTables: keys.tables,
+      keyFilter: keys.filter,
+      idempotencyTtlMs: this.options.idempotencyTtlMs,
       buffer,
       maxAccounts: this.options.maxAccounts,
       maxPerWindow: rate.maxPerWindow,
@@ -220,7 +235,7 @@ export class EngineCore implements Settler, KeyedHost {
    * conflicts; a key in flight joins that execution. Only successes are remembered (by the projector,
    * when durable), so a refusal leaves the key free.
    */
-  async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>): Promise<Answer> {
+  async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>, shard = mainKeys): Promise<Answer> {
     const hash = keyHash(scope, key);
     for (let turns = 0; ; turns++) {
       const inFlight = this.#inFlightKeys.get(inFlightSlot(hash));
@@ -234,14 +249,9 @@ export class EngineCore implements Settler, KeyedHost {
       assert(turns < inFlightTurnsMax, 'keys sharing a hash take turns a bounded number of times');
       await inFlight.answer.catch(() => undefined);
     }
-    const live = this.derived.idempotency.lookup(scope, key, Date.now(), hash);
-    if (live !== 0) {
-      const record = this.findRecord(live);
-      assert(record !== undefined, 'a live idempotency key names a durable record');
-      if (fingerprintOf(record, this.idOf) !== fingerprint) return conflict(key);
-      return resultOf(record, this.idOf, true);
-    }
-    const answer = execute();
+    // In flight from here, the lookup included: a shard's table is read between its batches, and
+    // a call with the same key meanwhile must join this one, not look up and execute as well.
+    const answer = this.#lookupThenExecute(scope, key, fingerprint, hash, shard, execute);
     const entry = { scope, key, fingerprint, spec: undefined, answer };
     const slot = inFlightSlot(hash);
     this.#inFlightKeys.set(slot, entry);
@@ -250,6 +260,21 @@ export class EngineCore implements Settler, KeyedHost {
     } finally {
       if (this.#inFlightKeys.get(slot) === entry) this.#inFlightKeys.delete(slot);
     }
+  }
+
+  async #lookupThenExecute(scope: string, key: string, fingerprint: string, hash: number, shard: number, execute: () => Promise<Answer>): Promise<Answer> {
+    const { idempotency } = this.derived;
+    const now = Date.now();
+    const live = shard === mainKeys ? idempotency.lookup(scope, key, now, hash) : await idempotency.lookupWhenIdle(scope, key, now, hash, shard);
+    return live === 0 ? execute() : this.#replayOf(live, key, fingerprint);
+  }
+
+  /** The answer to a call whose key is live as `seq`: the recorded result, or a conflict. */
+  #replayOf(seq: number, key: string, fingerprint: string): Answer {
+    const record = this.findRecord(seq);
+    assert(record !== undefined, 'a live idempotency key names a durable record');
+    if (fingerprintOf(record, this.idOf) !== fingerprint) return conflict(key);
+    return resultOf(record, this.idOf, true);
   }
 
   /**
@@ -264,17 +289,47 @@ export class EngineCore implements Settler, KeyedHost {
     const key = spec.key ?? '';
     assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);
-    if (this.#inFlightKeys.has(inFlightSlot(hash)) || this.derived.idempotency.lookup(scope, key, Date.now(), hash) !== 0) {
-      const answer = this.keyed(scope, key, fingerprintOfSpec(spec, this.idOf), async () => {
-        const outcome = await this.work(spec);
-        return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);
-      });
+    if (this.#inFlightKeys.has(inFlightSlot(hash))) {
+      const answer = this.keyed(
+        scope,
+        key,
+        fingerprintOfSpec(spec, this.idOf),
+        async () => {
+          const outcome = await this.work(spec);
+          return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);
+        },
+        this.#router.shardOf(spec.slot),
+      );
       return this.observe(spec.kind, started, answer);
     }
+    // The worker probes the shard's key table before executing (see #settleKey).
     const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, scope, hash, started);
     this.#inFlightKeys.set(inFlightSlot(hash), op);
     this.#submit(op);
     return op.answer;
+  }
+
+  /**
+   * A worker found the key of a probing operation in its shard's table (`candidate`, a seq), or
+   * could not settle it (0: on disk, perhaps, or a hash two keys share). A candidate whose record
+   * carries the key is a replay; anything else is looked up here, with the shard's table lent by
+   * the router between batches, and the operation goes back to execute without probing again
+   * (it stays in flight, so no call with its key can execute meanwhile).
+   */
+  #settleKey(op: PendingOp, candidate: number): void {
+    assert(op instanceof KeyedOp, 'only a probing operation is settled by its key');
+    if (candidate > 0 && this.#recordHasKey(candidate, op.scope, op.key)) {
+      return op.settledByKey(this.#replayOf(candidate, op.key, fingerprintOfSpec(op.spec, this.idOf)));
+    }
+    const shard = this.#router.shardOf(op.slot);
+    this.derived.idempotency.lookupWhenIdle(op.scope, op.key, Date.now(), op.hash, shard).then(
+      (live) => {
+        if (live !== 0) return op.settledByKey(this.#replayOf(live, op.key, fingerprintOfSpec(op.spec, this.idOf)));
+        op.keyMode = keyMode.insert;
+        this.#submit(op);
+      },
+      (error: unknown) => op.reject(error),
+    );
   }
 
   /** KeyedHost: a keyed operation ended. */
@@ -317,9 +372,22 @@ export class EngineCore implements Settler, KeyedHost {
   /** Sends one operation to its shard's worker; resolves with its durable record, or its refusal. */
   work(spec: WorkSpec): Promise<WorkOutcome> {
     const op = new PendingOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this);
+    if (spec.key !== undefined && spec.key !== '') this.#keyWork(op, spec.key, spec.scope ?? this.idOf(spec.slot));
     const outcome = op.outcome();
     this.#submit(op);
     return outcome;
+  }
+
+  /**
+   * A keyed operation whose key the main thread has settled (keyed() looked it up): the worker
+   * takes the key when it applies it. A reconciliation carries its mint's key, which it frees.
+   */
+  #keyWork(op: PendingOp, key: string, scope: string): void {
+    op.keyHash = keyHash(scope, key);
+    if (op.kind === 'reconcile') {
+      op.keyMode = keyMode.free;
+      op.keyRef = op.ref;
+    } else op.keyMode = keyMode.insert;
   }
 
   /** Queues an operation; a full shard queue (ERR_CAPACITY) ends it at once. */
@@ -339,6 +407,9 @@ export class EngineCore implements Settler, KeyedHost {
   settle(op: PendingOp, batch: Batch, row: number): void {
     const code = batch.code[row] ?? -1;
     if (code === wireLockTimeout) return op.reject(new LockTimeoutError(this.options.lockTimeoutMs));
+    if (code === wireReplay) return this.#settleKey(op, batch.seq[row] ?? 0);
+    if (code === wireCheckKey) return this.#settleKey(op, 0);
+    if (code === wireKeysFull) return op.reject(new CapacityError('idempotency keys fill the memory until the next key write; retry later'));
     if (code !== wireOk) return op.declined({ refused: refusalOfWire(code), retryAfterMs: batch.retryAfterMs[row] ?? 0 });
     op.applied(batch.seq[row] ?? 0, batch.at[row] ?? 0, batch.aux[row] ?? -1);
     this.#pipeline.submit(op);
@@ -403,23 +474,27 @@ export class EngineCore implements Settler, KeyedHost {
     void this.#writeState(() => {
       const now = Date.now();
       const { idempotency } = this.derived;
-      return this.#store.writeIdempotency(idempotency.changes(), now, this.#pacer.pause).then(() => idempotency.afterWritten(now, this.#pacer.pause));
+      return idempotency
+        .takeChanges(this.#pacer.pause)
+        .then((changes) => this.#store.writeIdempotency(changes, now, this.#pacer.pause))
+        .then(() => idempotency.afterWritten(now, this.#pacer.pause));
     });
   }
 
   /** Writes what changed since the last checkpoint, at the current durable watermark. */
   #checkpoint(): Promise<void> {
-    return this.#writeState(() => {
+    return this.#writeState(async () => {
       this.#recordsSinceCheckpoint = 0;
       const now = Date.now();
       const { ledger, idempotency, refunded, reconciled } = this.derived;
-      const delta = {
-        header: ledger.header(now),
-        accounts: ledger.takeDirtyAccounts(this.idOf),
-        idempotency: idempotency.changes(),
-        refunded: refunded.takeDirty(),
-        reconciled: reconciled.takeDirty(),
-      };
+      const header = ledger.header(now);
+      const accounts = ledger.takeDirtyAccounts(this.idOf);
+      const refunds = refunded.takeDirty();
+      const reconciliations = reconciled.takeDirty();
+      // Taken after the header: every key of a record the header counts was taken already (its
+      // worker took it when it applied the record), so it is in this write or an earlier one.
+      const keys = await idempotency.takeChanges(this.#pacer.pause);
+      const delta = { header, accounts, idempotency: keys, refunded: refunds, reconciled: reconciliations };
       return this.#store.writeCheckpoint(delta, this.#pacer.pause).then(async () => {
         this.metrics.checkpoints++;
         refunded.evict(() => false, memoryIndexEntriesMax);

@@ -1,9 +1,17 @@
-// The idempotency-key index (guarantee 1). Recent keys are served from a compact in-memory table,
+// The idempotency-key index (guarantee 1). Recent keys are served from compact in-memory tables,
 // older ones from the store; the log stays the truth and recovery rebuilds whatever the last
 // checkpoint did not write. Both are keyed by the key hash, and a hash is trusted only once the
 // log record it names carries the very key asked for. A miss in memory reads the store only when
 // the key filter says the key may have been written there (new keys, the common case, never do).
+//
+// With shards (the engine), each shard's keys live in a table in shared memory: the worker running
+// the shard's batch probes it and takes a key when it applies the operation, so the main thread no
+// longer probes and inserts every key (a quarter of its time went there). The main thread still
+// settles what a worker cannot (keys on disk, shared hashes), writes changed keys and evicts, but
+// touches a shard's table only while no batch of that shard is in flight (`WhenIdle`). Keys whose
+// operations run on the main thread (deposits) stay in a table of its own.
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { assert } from '../domain/errors.js';
 import { keyHash } from '../domain/key-hash.js';
 import type { IdempotencyEntry, KeyChanges, LedgerStore, Pause } from '../store/store.js';
 import { KeyFilter } from './key-filter.js';
@@ -14,49 +22,101 @@ const keySlotsPerSlice = 32_768;
 /** About a millisecond of purging per event-loop turn (each turn delays every operation in flight). */
 const purgeSlotsPerTurn = 32_768;
 /**
- * The table is sized for this many times the cap at its load limit (rounded up to a power of two:
- * 1.47 times at a million keys): keys keep arriving while a checkpoint writes and evicts, and
- * growing stops the engine for a moment. Not more: every checkpoint walks the whole table, and a
- * table twice this size cost about 4% of throughput in those walks and in cache misses.
+ * A table is sized for this many times its cap at its load limit (rounded up to a power of two):
+ * keys keep arriving while a checkpoint writes and evicts. Not more: every checkpoint walks every
+ * table, and a table twice this size cost about 4% of throughput in those walks and cache misses.
  */
 const memoryKeysHeadroom = 1.25;
 /** Changed keys (as a share of the cap) that call for a write. */
 const writeShare = 0.25;
+/** The main thread's own table, for deposits' keys: few, so it starts small and grows. */
+const mainTableLog2 = 12;
 
 /** Whether the durable log record `seq` carries key `key` in scope `scope`. */
 export type RecordHasKey = (seq: number, scope: string, key: string) => boolean;
 
+/** Runs `run` at once if no batch of `shard` is in flight, else as soon as its batch is back. */
+export type WhenIdle = (shard: number, run: () => void) => void;
+
+/** The table of a key: a shard's, or (-1) the main thread's own. */
+export const mainKeys = -1;
+
 export class IdempotencyIndex {
-  readonly #table: KeyTable;
+  readonly #main: KeyTable;
+  /** Per shard: a table of its own during recovery, then (share()) one in shared memory. */
+  #shards: KeyTable[];
+  #whenIdle: WhenIdle | undefined;
   readonly #store: LedgerStore;
   readonly #ttlMs: number;
   readonly #memoryKeysMax: number;
-  readonly #onDisk = new KeyFilter();
+  readonly #onDisk: KeyFilter;
   readonly #recordHasKey: RecordHasKey;
   // The key being probed, so that one match function serves every probe (no closure per call).
   #scope = '';
   #key = '';
   readonly #matches = (seq: number): boolean => this.#recordHasKey(seq, this.#scope, this.#key);
 
-  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey) {
+  /** `shards` tables for the workers (0: every key in the main thread's table, as in tests). */
+  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
-    this.#table = new KeyTable(Math.ceil(Math.log2((memoryKeysHeadroom * memoryKeysMax) / keyTableLoadMax)));
+    this.#main = new KeyTable(shards > 0 ? mainTableLog2 : tableLog2(memoryKeysMax));
+    this.#shards = Array.from({ length: shards }, () => new KeyTable(tableLog2(this.#shardKeysMax(shards))));
     this.#recordHasKey = recordHasKey;
+    this.#onDisk = new KeyFilter(shards > 0);
     for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
   }
 
-  /** The seq of the record a live key replays, or 0 when the key is not live at `nowMs`. The hot
-   * path has hashed the key already (keyHash(scope, key)) and passes it. */
-  lookup(scope: string, key: string, nowMs: number, hash = keyHash(scope, key)): number {
+  #shardKeysMax(shards = this.#shards.length): number {
+    return Math.ceil(this.#memoryKeysMax / shards);
+  }
+
+  /**
+   * Moves the shard tables into shared memory (after recovery, before the workers start); from now
+   * on the workers take and free the shards' keys, and the main thread reaches a shard's table
+   * only through `whenIdle`. Returns what the workers need.
+   */
+  share(whenIdle: WhenIdle): { readonly tables: SharedArrayBuffer[]; readonly filter: SharedArrayBuffer } {
+    assert(this.#whenIdle === undefined, 'the key tables are shared once');
+    this.#shards = this.#shards.map((table) => KeyTable.shared(tableLog2(this.#shardKeysMax()), table));
+    this.#whenIdle = whenIdle;
+    return { tables: this.#shards.map((table) => table.buffer), filter: this.#onDisk.buffer };
+  }
+
+  /**
+   * The seq of the record a live key replays, or 0 when the key is not live at `nowMs`. The hot
+   * path has hashed the key already (keyHash(scope, key)) and passes it. A shard's table is read
+   * here only while this thread has it (recovery, or inside `exclusive`).
+   */
+  lookup(scope: string, key: string, nowMs: number, hash = keyHash(scope, key), shard = mainKeys): number {
     this.#scope = scope;
     this.#key = key;
-    const held = this.#table.lookup(hash, nowMs, this.#matches);
+    const held = shard === mainKeys ? this.#main.lookup(hash, nowMs, this.#matches) : this.#table(shard).lookupNewest(hash, nowMs, this.#matches);
     if (held === keyAbsent) return 0;
     if (held !== keyNotHeld) return held;
     const written = this.#newestOnDisk(hash);
     return written !== undefined && written.expiresAt > nowMs ? written.seq : 0;
+  }
+
+  /** lookup() of a shard's key once this thread has the shard's table. */
+  lookupWhenIdle(scope: string, key: string, nowMs: number, hash: number, shard: number): Promise<number> {
+    return this.exclusive(shard, () => this.lookup(scope, key, nowMs, hash, shard));
+  }
+
+  /** Runs `run` while no batch of `shard` is in flight (at once without workers). */
+  exclusive<T>(shard: number, run: () => T): Promise<T> {
+    const whenIdle = this.#whenIdle;
+    if (shard === mainKeys || whenIdle === undefined) return Promise.resolve().then(run);
+    return new Promise<T>((resolve, reject) => {
+      whenIdle(shard, () => {
+        try {
+          resolve(run());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
   }
 
   /** The newest disk entry of the key being probed (replaced entries may linger there). */
@@ -69,78 +129,176 @@ export class IdempotencyIndex {
     return newest;
   }
 
-  /** A durable record with a key: the key replays it until `at` + TTL. */
-  remember(scope: string, key: string, seq: number, at: number, hash = keyHash(scope, key)): void {
+  /**
+   * A durable record with a key: the key replays it until `at` + TTL. Once the tables are shared,
+   * a shard's keys are the workers' to take (and a repair's): nothing to do here for them.
+   */
+  remember(scope: string, key: string, seq: number, at: number, hash = keyHash(scope, key), shard = mainKeys): void {
+    if (shard !== mainKeys) {
+      if (this.#whenIdle === undefined) this.#table(shard).add(hash, seq, at + this.#ttlMs);
+      return;
+    }
     this.#scope = scope;
     this.#key = key;
-    this.#table.remember(hash, seq, at + this.#ttlMs, this.#matches);
+    this.#main.remember(hash, seq, at + this.#ttlMs, this.#matches);
   }
 
-  /** Frees a key whose operation (`seq`) was rolled back, so the same key can execute again. */
-  forget(scope: string, key: string, seq: number): void {
+  /**
+   * Frees a key whose operation (`seq`) was rolled back, so the same key can execute again. Once
+   * the tables are shared, the worker that applies the reconciliation frees a shard's key.
+   */
+  forget(scope: string, key: string, seq: number, shard = mainKeys): void {
     const hash = keyHash(scope, key);
+    if (shard !== mainKeys) {
+      if (this.#whenIdle === undefined) this.#table(shard).free(hash, seq, Date.now() + this.#ttlMs);
+      return;
+    }
     this.#scope = scope;
     this.#key = key;
-    if (this.#table.forget(hash, seq, this.#matches)) return;
+    if (this.#main.forget(hash, seq, this.#matches)) return;
     // Evicted from memory: hold it freed, so that its disk entry is deleted and not read meanwhile.
     const written = this.#newestOnDisk(hash);
-    if (written !== undefined && written.seq === seq) this.#table.holdFreed(hash, seq, written.expiresAt);
+    if (written !== undefined && written.seq === seq) this.#main.holdFreed(hash, seq, written.expiresAt);
+  }
+
+  /** The table of an account's keys: its shard's, as the router shards accounts (slot mod shards). */
+  shardOfSlot(slot: number): number {
+    return this.#shards.length === 0 ? mainKeys : slot % this.#shards.length;
+  }
+
+  /** A shard's table, for the repair of a batch whose worker died (the shard is the repair's). */
+  shardTable(shard: number): KeyTable {
+    return this.#table(shard);
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  #table(shard: number): KeyTable {
+    const table = this.#shards[shard];
+    assert(table !== undefined, 'a key belongs to a shard that exists');
+    return table;
   }
 
   get memoryEntries(): number {
-    return this.#table.size;
+    return this.#tables().reduce((sum, table) => sum + table.size, 0);
+  }
+
+  #tables(): KeyTable[] {
+    return [this.#main, ...this.#shards];
   }
 
   /**
-   * The changed keys should be written: memory holds its cap of keys (written ones can then be
-   * evicted before the table has to grow, a pause of hundreds of milliseconds at a million keys), or
-   * a quarter of the cap changed. The latter keeps every write about that size: the first write of a
-   * run used to take all million keys at once, ~300 ms in which answers slowed to tens of ms.
+   * The changed keys should be written: a table holds its cap of keys (written ones can then be
+   * evicted before the table has to grow, or, shared, fills), or a quarter of the cap changed. The
+   * latter keeps every write about that size: the first write of a run used to take all million
+   * keys at once, ~300 ms in which answers slowed to tens of ms. Read while workers insert: a
+   * count a moment old only moves a write by a moment.
    */
   get needsWrite(): boolean {
-    return this.atCap || this.#table.dirtyCount >= this.#memoryKeysMax * writeShare;
+    const dirty = this.#tables().reduce((sum, table) => sum + table.dirtyCount, 0);
+    return this.atCap || dirty >= this.#memoryKeysMax * writeShare;
   }
 
-  /** Memory holds its cap of keys: a write under way should end as soon as it can, so keys can be evicted. */
+  /** A table holds its cap of keys: a write under way should end as soon as it can, so keys can be evicted. */
   get atCap(): boolean {
-    return this.#table.size >= this.#memoryKeysMax;
+    if (this.#main.size >= this.#memoryKeysMax) return true;
+    return this.#shards.some((table) => table.size >= this.#shardKeysMax());
   }
 
   /**
-   * The changes to write at a key write or a checkpoint, pulled a slice at a time: the table's changed entries,
-   * range by range (expired ones on disk are the store's to drop). Each slice is noted in the key
-   * filter as it is taken: nothing is evicted before afterWritten(), so an early "may be on disk"
-   * costs at most a read that finds nothing.
+   * The changes to write at a key write or a checkpoint, pulled a slice at a time: the tables'
+   * changed entries, range by range (expired ones on disk are the store's to drop). Each slice is
+   * noted in the key filter as it is taken: nothing is evicted before afterWritten(), so an early
+   * "may be on disk" costs at most a read that finds nothing. Without shared tables only.
    */
   changes(): () => KeyChanges | undefined {
+    assert(this.#whenIdle === undefined, 'shared key tables are taken with takeChanges()');
+    const tables = this.#tables();
+    let table = 0;
     let from = 0;
-    let capacity = this.#table.capacity;
+    let capacity = tables[0]?.capacity ?? 0;
     return () => {
-      // The table grew: its entries moved, so walk it again (entries already taken are clean).
-      if (this.#table.capacity !== capacity) {
-        capacity = this.#table.capacity;
-        from = 0;
-      }
-      // Ranges without changes are skipped here, not handed on (a sparse table is walked at once).
-      while (from < capacity) {
-        const slice = this.#table.takeChanges(from, keySlotsPerSlice);
-        from += keySlotsPerSlice;
-        for (let i = 0; i < slice.count; i++) if (!Number.isNaN(slice.expiresAt[i])) this.#onDisk.add(slice.hash[i] ?? 0);
-        if (slice.count > 0) return slice;
+      for (; table < tables.length; table++, from = 0, capacity = tables[table]?.capacity ?? 0) {
+        const current = tables[table] as KeyTable;
+        // The table grew: its entries moved, so walk it again (entries already taken are clean).
+        if (current.capacity !== capacity) {
+          capacity = current.capacity;
+          from = 0;
+        }
+        const slice = this.#takeSlice(current, from, capacity);
+        from = slice.next;
+        if (slice.changes !== undefined) return slice.changes;
       }
       return undefined;
     };
   }
 
+  /** The next changed slice of `table` from slot `from` (ranges without changes are skipped). */
+  #takeSlice(table: KeyTable, from: number, capacity: number): { changes: KeyChanges | undefined; next: number } {
+    for (let at = from; at < capacity; ) {
+      const slice = table.takeChanges(at, keySlotsPerSlice);
+      at += keySlotsPerSlice;
+      for (let i = 0; i < slice.count; i++) if (!Number.isNaN(slice.expiresAt[i])) this.#onDisk.add(slice.hash[i] ?? 0);
+      if (slice.count > 0) return { changes: slice, next: at };
+    }
+    return { changes: undefined, next: capacity };
+  }
+
+  /**
+   * changes() for shared tables: every table's changes, each slice taken while its shard's table is
+   * this thread's (between that shard's batches) and copied out, then handed over a slice at a time.
+   */
+  async takeChanges(pause: Pause = nextTurn): Promise<() => KeyChanges | undefined> {
+    const taken: KeyChanges[] = [];
+    const tables = this.#tables();
+    for (let t = 0; t < tables.length; t++) {
+      const table = tables[t] as KeyTable;
+      const shard = t - 1;
+      for (let from = 0, slices = 0; from < table.capacity; slices++) {
+        assert(slices <= table.capacity / keySlotsPerSlice + 1, 'a table is walked once');
+        const slice = await this.exclusive(shard, () => {
+          const taken = this.#takeSlice(table, from, table.capacity);
+          return { next: taken.next, changes: taken.changes === undefined ? undefined : copyChanges(taken.changes) };
+        });
+        from = slice.next;
+        if (slice.changes !== undefined) taken.push(slice.changes);
+        await pause();
+      }
+    }
+    let next = 0;
+    return () => taken[next++];
+  }
+
   /**
    * Once the changes taken are written: drops expired and freed keys and the oldest past the cap
    * from memory, a slice per event-loop turn (at a million keys it took tens of milliseconds at
-   * once). The caller runs no other checkpoint meanwhile.
+   * once), each while its shard's table is this thread's. The caller runs no other checkpoint meanwhile.
    */
   async afterWritten(nowMs: number, pause: Pause = nextTurn): Promise<void> {
-    // Down to three quarters of the cap, so that a checkpoint is not due again at once (needsWrite).
-    const keep = Math.floor(this.#memoryKeysMax * 0.75);
-    for (const _step of this.#table.purge(nowMs, keep, purgeSlotsPerTurn)) await pause();
+    const tables = this.#tables();
+    for (let t = 0; t < tables.length; t++) {
+      const table = tables[t] as KeyTable;
+      // Down to three quarters of the cap, so that a checkpoint is not due again at once (needsWrite).
+      const keep = Math.floor((t === 0 ? this.#memoryKeysMax : this.#shardKeysMax()) * 0.75);
+      const steps = table.purge(nowMs, keep, purgeSlotsPerTurn);
+      for (let turns = 0; ; turns++) {
+        assert(turns <= table.capacity, 'a purge ends');
+        const done = await this.exclusive(t - 1, () => steps.next().done === true);
+        if (done) break;
+        await pause();
+      }
+    }
   }
+}
 
+/** Slots for `keys` keys at the table's load limit with headroom (a power of two, at least 2^10). */
+function tableLog2(keys: number): number {
+  return Math.max(10, Math.ceil(Math.log2((memoryKeysHeadroom * keys) / keyTableLoadMax)));
+}
+
+function copyChanges(changes: KeyChanges): KeyChanges {
+  const n = changes.count;
+  return { count: n, hash: changes.hash.slice(0, n), seq: changes.seq.slice(0, n), expiresAt: changes.expiresAt.slice(0, n) };
 }

@@ -22,10 +22,29 @@ const evictionBuckets = 4_096;
 /** Slots sampled for the eviction cutoff: the oldest quarter of a million keys is found within ~1%. */
 const evictionSampleSlots = 65_536;
 
+/** The header of a table: its counters and expiry bounds, as doubles. */
+const field = { used: 0, live: 1, dirty: 2, freed: 3, earliestExpiry: 4, insertedEarliest: 5 } as const;
+const headerFields = 8;
+/** A shared table refuses new keys (full) past this load: probes grow long, and one slot must stay empty. */
+const sharedLoadMax = 0.9;
+
+/** Bytes of a shared table of 2^log2 slots: the header, then hash, seq and expiry doubles, then state bytes. */
+export function sharedTableBytes(log2: number): number {
+  return headerFields * 8 + 25 * 2 ** log2;
+}
+
+function sharedLog2(bytes: number): number {
+  const log2 = Math.log2((bytes - headerFields * 8) / 25);
+  assert(Number.isInteger(log2), 'a shared key table has a power-of-two size');
+  return log2;
+}
+
 /** lookup(): the key is surely not live (expired, or freed here): do not look further. */
 export const keyAbsent = -1;
 /** lookup(): the key is not in memory: it may be on disk. */
 export const keyNotHeld = 0;
+/** probe(): entries of the hash are there, but a worker cannot settle them (see probe()). */
+export const keyCheck = -2;
 
 /** Confirms that the log record `seq` carries the key being looked for (hashes can collide). */
 export type KeyMatch = (seq: number) => boolean;
@@ -34,23 +53,21 @@ export class KeyTable {
   #mask = 0;
   /** 2^(53 - log2 capacity): dividing a 53-bit hash by it leaves its top bits. */
   #homeDivisor = 1;
-  #hash = new Float64Array(0);
-  #seq = new Float64Array(0);
-  #expires = new Float64Array(0);
-  #state = new Uint8Array(0);
-  /** Slots not empty (live or freed): what the load factor counts. */
-  #used = 0;
-  #live = 0;
-  #dirty = 0;
-  #freed = 0;
+  #hash: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  #seq: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  #expires: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  #state: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  /**
+   * The counters and expiry bounds (see `field`), in an array: a shared table keeps them in its
+   * shared memory, where the worker executing its shard's batch inserts and counts.
+   */
+  #h: Float64Array<ArrayBufferLike> = new Float64Array(headerFields);
   /** (hash, seq) pairs of replaced entries, deleted from disk with the next changes. */
   #staleOnDisk: number[] = [];
-  /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
-  #earliestExpiry = Number.POSITIVE_INFINITY;
   /** The earliest expiry a running purge has kept so far. */
   #scanEarliest = Number.POSITIVE_INFINITY;
-  /** The earliest expiry written since a purge started (it may pause between steps). */
-  #insertedEarliest = Number.POSITIVE_INFINITY;
+  /** Shared tables never grow: their memory was handed to the workers. */
+  #fixed = false;
   /** Advances on every growth and every takeChanges(): a paused purge must not go on after either. */
   #epoch = 0;
   /** Reused by takeChanges: a slice of a few thousand changes every turn of a checkpoint. */
@@ -65,6 +82,45 @@ export class KeyTable {
     assert(capacityLog2 >= capacityLog2Min, 'the key table starts at its smallest size or more');
     assert(capacityLog2 <= capacityLog2Max, 'the key table starts at its largest size or less');
     this.#allocate(capacityLog2);
+  }
+
+  /**
+   * A table in shared memory, for one shard: the worker executing the shard's batch probes and
+   * inserts (probe(), add(), free()), the main thread does the rest while no batch of the shard is
+   * in flight. It never grows, so it starts with every entry of `from` (recovery rebuilt those in
+   * a table of its own) and room for `capacityLog2` slots at least.
+   */
+  static shared(capacityLog2: number, from?: KeyTable): KeyTable {
+    const log2 = Math.max(capacityLog2, from === undefined ? 0 : Math.log2(from.capacity));
+    assert(log2 <= capacityLog2Max, 'a shared key table stays within the largest size');
+    const table = new KeyTable(capacityLog2Min);
+    table.#attach(new SharedArrayBuffer(sharedTableBytes(log2)));
+    table.#h.fill(0);
+    table.#earliestExpiry = Number.POSITIVE_INFINITY;
+    table.#insertedEarliest = Number.POSITIVE_INFINITY;
+    if (from !== undefined) from.#forEach((hash, seq, expires, flags) => table.#place(hash, seq, expires, flags));
+    return table;
+  }
+
+  /** A worker's view of a shared table (the memory of `KeyTable.shared(...).buffer`). */
+  static attach(buffer: SharedArrayBuffer): KeyTable {
+    const table = new KeyTable(capacityLog2Min);
+    table.#attach(buffer);
+    return table;
+  }
+
+  /** The shared memory of a shared table (to hand to the workers). */
+  get buffer(): SharedArrayBuffer {
+    const buffer = this.#h.buffer;
+    assert(buffer instanceof SharedArrayBuffer, 'only a shared key table hands out its memory');
+    return buffer;
+  }
+
+  #forEach(visit: (hash: number, seq: number, expires: number, flags: number) => void): void {
+    for (let i = 0; i <= this.#mask; i++) {
+      const flags = this.#state[i] ?? empty;
+      if ((flags & stateMask) !== empty) visit(this.#hash[i] ?? 0, this.#seq[i] ?? 0, this.#expires[i] ?? 0, flags);
+    }
   }
 
   /** Live keys held (freed ones not counted). */
@@ -84,6 +140,96 @@ export class KeyTable {
     // The table holds a key's newest entry, so an expired or freed one settles it.
     const isLive = ((this.#state[i] ?? empty) & stateMask) === live && (this.#expires[i] ?? 0) > nowMs;
     return isLive ? (this.#seq[i] ?? 0) : keyAbsent;
+  }
+
+  /**
+   * A shard table's answer with the key confirmed (main thread): its newest entry of the key, which
+   * settles it when live and unexpired (the seq), or expired or freed (keyAbsent); keyNotHeld when
+   * memory holds no entry of the key. A shard table may hold a dead entry of a key and a newer live
+   * one: add() never replaces, since a worker cannot tell a key from another of the same hash.
+   */
+  lookupNewest(hash: number, nowMs: number, matches: KeyMatch): number {
+    let newest = -1;
+    for (let i = this.#home(hash), probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
+      const state = (this.#state[i] ?? empty) & stateMask;
+      if (state === empty) break;
+      if (this.#hash[i] !== hash || !matches(this.#seq[i] ?? 0)) continue;
+      if (newest < 0 || (this.#seq[i] ?? 0) > (this.#seq[newest] ?? 0)) newest = i;
+    }
+    if (newest < 0) return keyNotHeld;
+    const isLive = ((this.#state[newest] ?? empty) & stateMask) === live && (this.#expires[newest] ?? 0) > nowMs;
+    return isLive ? (this.#seq[newest] ?? 0) : keyAbsent;
+  }
+
+  /**
+   * A worker's probe, by hash alone (it cannot read log records): the seq of the one live,
+   * unexpired entry of the hash, to be confirmed against its record; keyCheck when entries of the
+   * hash are there but not exactly one live one (an expired or freed key, or hashes that collide),
+   * for the main thread to settle; keyNotHeld when there is none.
+   */
+  probe(hash: number, nowMs: number): number {
+    let found = keyNotHeld;
+    for (let i = this.#home(hash), probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
+      const state = (this.#state[i] ?? empty) & stateMask;
+      if (state === empty) return found;
+      if (this.#hash[i] !== hash) continue;
+      const isLive = state === live && (this.#expires[i] ?? 0) > nowMs;
+      if (!isLive || found !== keyNotHeld) return keyCheck;
+      found = this.#seq[i] ?? 0;
+    }
+    return found;
+  }
+
+  /**
+   * Inserts an entry unless one with the same hash and seq is there (a repair may add what its dead
+   * worker had added). Never replaces: the newest entry of a key is the one that counts. Counts
+   * first and marks the slot last, so that a worker dying half-way leaves at worst a count too high.
+   */
+  add(hash: number, seq: number, expiresAt: number, state: number = live): void {
+    assert(seq > 0, 'a key names a log record');
+    assert(!this.full, 'a key is added to a table with room for it');
+    let i = this.#home(hash);
+    for (let probes = 0; ; probes++) {
+      assert(probes <= this.#mask, 'the key table always has an empty slot');
+      const flags = this.#state[i] ?? empty;
+      if ((flags & stateMask) === empty) break;
+      if (this.#hash[i] === hash && this.#seq[i] === seq) return;
+      i = (i + 1) & this.#mask;
+    }
+    this.#used++;
+    if (state === live) this.#live++;
+    else this.#freed++;
+    this.#dirty++;
+    this.#hash[i] = hash;
+    this.#seq[i] = seq;
+    this.#expires[i] = expiresAt;
+    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+    if (expiresAt < this.#insertedEarliest) this.#insertedEarliest = expiresAt;
+    this.#state[i] = state | dirtyBit;
+  }
+
+  /**
+   * Frees the entry (hash, seq) of a reconciled operation, so its key can execute again; an entry
+   * evicted to disk is held freed, so that its deletion is written and it stays freed meanwhile.
+   */
+  free(hash: number, seq: number, expiresAt: number): void {
+    for (let i = this.#home(hash), probes = 0; probes <= this.#mask; i = (i + 1) & this.#mask, probes++) {
+      const flags = this.#state[i] ?? empty;
+      if ((flags & stateMask) === empty) break;
+      if (this.#hash[i] !== hash || this.#seq[i] !== seq) continue;
+      if ((flags & stateMask) === live) {
+        this.#live--;
+        this.#freed++;
+        this.#write(i, hash, seq, this.#expires[i] ?? 0, freed);
+      }
+      return;
+    }
+    this.add(hash, seq, expiresAt, freed);
+  }
+
+  /** A shared table past its load limit takes no new keys until a purge makes room. */
+  get full(): boolean {
+    return this.#fixed && this.#used >= (this.#mask + 1) * sharedLoadMax;
   }
 
   /** Holds a key's newest record (replacing an older entry of the same key), to be written. */
@@ -143,7 +289,7 @@ export class KeyTable {
     if (state === live) this.#live++;
     else this.#freed++;
     this.#write(i, hash, seq, expiresAt, state);
-    if (this.#used > this.#capacity * loadMax) this.#grow();
+    if (this.#used > this.#capacity * loadMax && !this.#fixed) this.#grow();
   }
 
   /**
@@ -392,10 +538,63 @@ export class KeyTable {
     this.#seq = new Float64Array(capacity);
     this.#expires = new Float64Array(capacity);
     this.#state = new Uint8Array(capacity);
-    this.#used = 0;
-    this.#live = 0;
-    this.#dirty = 0;
-    this.#freed = 0;
+    this.#h.fill(0);
     this.#earliestExpiry = Number.POSITIVE_INFINITY;
+    this.#insertedEarliest = Number.POSITIVE_INFINITY;
+  }
+
+  /** Places the table's columns and header in `buffer` (sharedTableBytes of it): it never grows. */
+  #attach(buffer: SharedArrayBuffer): void {
+    const log2 = sharedLog2(buffer.byteLength);
+    const capacity = 2 ** log2;
+    this.#mask = capacity - 1;
+    this.#homeDivisor = 2 ** (53 - log2);
+    this.#h = new Float64Array(buffer, 0, headerFields);
+    let offset = headerFields * 8;
+    this.#hash = new Float64Array(buffer, offset, capacity);
+    this.#seq = new Float64Array(buffer, (offset += 8 * capacity), capacity);
+    this.#expires = new Float64Array(buffer, (offset += 8 * capacity), capacity);
+    this.#state = new Uint8Array(buffer, (offset += 8 * capacity), capacity);
+    this.#fixed = true;
+  }
+
+  // The header's fields by name (`this.#used++` reads and writes the array).
+  get #used(): number {
+    return this.#h[field.used] ?? 0;
+  }
+  set #used(value: number) {
+    this.#h[field.used] = value;
+  }
+  get #live(): number {
+    return this.#h[field.live] ?? 0;
+  }
+  set #live(value: number) {
+    this.#h[field.live] = value;
+  }
+  get #dirty(): number {
+    return this.#h[field.dirty] ?? 0;
+  }
+  set #dirty(value: number) {
+    this.#h[field.dirty] = value;
+  }
+  get #freed(): number {
+    return this.#h[field.freed] ?? 0;
+  }
+  set #freed(value: number) {
+    this.#h[field.freed] = value;
+  }
+  /** No entry expires before this (a lower bound), so purge() can skip tables with nothing to drop. */
+  get #earliestExpiry(): number {
+    return this.#h[field.earliestExpiry] ?? 0;
+  }
+  set #earliestExpiry(value: number) {
+    this.#h[field.earliestExpiry] = value;
+  }
+  /** The earliest expiry written since a purge started (it may pause between steps). */
+  get #insertedEarliest(): number {
+    return this.#h[field.insertedEarliest] ?? 0;
+  }
+  set #insertedEarliest(value: number) {
+    this.#h[field.insertedEarliest] = value;
   }
 }

@@ -5,6 +5,7 @@
 // trace for as long as the call was in flight.
 import { ShardmintError } from '../domain/errors.js';
 import type { Refusal } from '../domain/outcomes.js';
+import { keyMode } from './batch.js';
 import type { EngineMetrics } from './metrics.js';
 import { PendingOp, type Refused, type Settler, type WorkSpec } from './pending-op.js';
 import { resultOf, type IdOf } from './record-views.js';
@@ -44,6 +45,8 @@ export class KeyedOp extends PendingOp {
     this.#started = started;
     this.#host = host;
     this.#refusalOf = refusalOf;
+    this.keyHash = hash;
+    this.keyMode = keyMode.probe;
     this.answer = new Promise<Answer>(takeResolvers);
     this.#answer = takenResolve;
     this.#fail = takenReject;
@@ -59,6 +62,11 @@ export class KeyedOp extends PendingOp {
     this.#answered(resultOf(this.record, this.#host.idOf, false));
   }
 
+  /** Settled by its key without executing: a replay of the recorded result, or a conflict. */
+  settledByKey(answer: Answer): void {
+    this.#answered(answer);
+  }
+
   override fail(error: unknown): void {
     this.#failed(error);
   }
@@ -69,7 +77,7 @@ export class KeyedOp extends PendingOp {
 
   #answered(answer: Answer): void {
     this.#host.release(this);
-    this.#host.metrics.count(this.spec.kind, answer.ok === true ? 'ok' : String(answer.code));
+    this.#host.metrics.count(this.spec.kind, answer.ok === true ? ('replayed' in answer && answer['replayed'] === true ? 'replayed' : 'ok') : String(answer.code));
     this.#host.metrics.recordLatency(this.#started);
     this.#answer(answer);
   }

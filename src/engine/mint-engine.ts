@@ -220,7 +220,7 @@ export class MintEngine {
       const slot = this.#slotOrRefusal(account);
       if (typeof slot !== 'number') return slot;
       const fingerprint = refundFingerprint(account, amount, original);
-      return this.#core.keyed(account, key, fingerprint, () => this.#refund(slot, account, amount, key, original));
+      return this.#core.keyed(account, key, fingerprint, () => this.#refund(slot, account, amount, key, original), this.#core.derived.idempotency.shardOfSlot(slot));
     }) as Promise<Outcome<RefundResult>>;
   }
 

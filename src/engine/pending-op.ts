@@ -46,6 +46,10 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
   readonly code: number;
   readonly chainIndex: number;
   readonly arg: number;
+  /** Set by the engine for keyed operations: what the worker does with the key (batch.ts keyMode). */
+  keyHash = 0;
+  keyMode = 0;
+  keyRef = 0;
   // The log record (LogRecord), complete once applied() ran.
   seq = 0;
   readonly kind: OpKind;

@@ -5,7 +5,8 @@ import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
 import type { AccountRegistry } from './account-registry.js';
 import type { DurableLedger } from './durable-ledger.js';
-import type { IdempotencyIndex } from './idempotency-index.js';
+import { keyHash } from '../domain/key-hash.js';
+import { mainKeys, type IdempotencyIndex } from './idempotency-index.js';
 import { KeyedOp } from './keyed-op.js';
 import { keyScopeOf, type IdOf } from './record-views.js';
 import type { WriteBehindMap } from './write-behind-map.js';
@@ -34,10 +35,15 @@ export class Projector {
     assert(record.seq === ledger.watermark + 1, 'records apply in sequence, each once');
     this.#applyEffect(record);
     ledger.watermark = record.seq;
-    // An operation of the hot path knows its key's scope and hash already.
-    if (record instanceof KeyedOp) return this.#d.idempotency.remember(record.scope, record.key, record.seq, record.at, record.hash);
+    // An operation of the hot path: its worker took its key when it applied it.
+    if (record instanceof KeyedOp) return;
     const scope = keyScopeOf(record, this.#idOf);
-    if (scope !== undefined) this.#d.idempotency.remember(scope, record.key, record.seq, record.at);
+    if (scope === undefined) return;
+    // Deposits run on the main thread and keep their keys there; accounts' keys are their shard's
+    // (remember() takes them in recovery; later the workers have taken them already).
+    const { idempotency } = this.#d;
+    const shard = record.kind === 'deposit' ? mainKeys : idempotency.shardOfSlot(record.slot);
+    idempotency.remember(scope, record.key, record.seq, record.at, keyHash(scope, record.key), shard);
   }
 
   #applyEffect(r: LogRecord): void {
@@ -90,6 +96,6 @@ export class Projector {
   #reconcile(r: LogRecord): void {
     this.#moveSupply(r.slot, r.chain, -r.amount);
     this.#d.reconciled.set(r.ref, r.seq);
-    if (r.key !== '') this.#d.idempotency.forget(this.#idOf(r.slot), r.key, r.ref);
+    if (r.key !== '') this.#d.idempotency.forget(this.#idOf(r.slot), r.key, r.ref, this.#d.idempotency.shardOfSlot(r.slot));
   }
 }

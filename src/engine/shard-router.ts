@@ -7,7 +7,7 @@
 // in an unbounded queue. When a task's worker dies, the engine repairs its batches; rows it did not
 // finish go back to the front of their queues and execute again.
 import type { Piscina } from 'piscina';
-import { CapacityError } from '../domain/errors.js';
+import { assert, CapacityError } from '../domain/errors.js';
 import { batchOperationsMax } from '../domain/limits.js';
 import { Batch } from './batch.js';
 import { Deque } from './deque.js';
@@ -21,6 +21,11 @@ export interface WorkOp {
   readonly chainIndex: number;
   readonly amount: bigint;
   readonly arg: number;
+  /** The idempotency key's hash (0: none), what the worker does with it (batch.ts keyMode), and
+   * the entry a reconciliation frees. */
+  readonly keyHash: number;
+  readonly keyMode: number;
+  readonly keyRef: number;
   /** Called with the batch and this operation's row once the operation has executed. */
   done(batch: Batch, row: number): void;
   fail(error: unknown): void;
@@ -51,6 +56,8 @@ interface Shard {
   readonly ops: Array<WorkOp | undefined>;
   /** Rows of the batch in flight. */
   count: number;
+  /** Main-thread steps on the shard's key table, waiting for its batch to come back. */
+  readonly idle: Array<() => void>;
 }
 
 export class ShardRouter {
@@ -76,13 +83,31 @@ export class ShardRouter {
       batch: undefined,
       ops: new Array<WorkOp | undefined>(batchOperationsMax).fill(undefined),
       count: 0,
+      idle: [],
     }));
     this.#queueDepthMax = queueDepthMax;
     this.#hooks = hooks;
   }
 
+  /** The shard of an account slot (its queue, and its idempotency keys' table). */
+  shardOf(slot: number): number {
+    return slot % this.#shards.length;
+  }
+
+  /**
+   * Runs `run` while no batch of `shard` is in flight: at once if none is, else as soon as its batch
+   * is back, before the shard sends again. The main thread then has the shard's key table to itself.
+   */
+  whenIdle(shard: number, run: () => void): void {
+    const state = this.#shards[shard];
+    assert(state !== undefined, 'a shard that exists');
+    if (!state.busy) return run();
+    // Bounded by the key-table steps in progress: a few per key write, one per slow-path key.
+    state.idle.push(run);
+  }
+
   submit(op: WorkOp): void {
-    const shard = this.#shards[op.slot % this.#shards.length] as Shard;
+    const shard = this.#shards[this.shardOf(op.slot)] as Shard;
     if (shard.queue.length >= this.#queueDepthMax) {
       throw new CapacityError(`shard queue is full (${this.#queueDepthMax} operations); retry later`);
     }
@@ -147,7 +172,10 @@ export class ShardRouter {
   /** Moves the front of a shard's queue into its batch, which is then in flight. */
   #take(shard: Shard): void {
     const count = shard.queue.takeInto(shard.ops, batchOperationsMax);
-    shard.batch ??= Batch.allocate(batchOperationsMax);
+    if (shard.batch === undefined) {
+      shard.batch = Batch.allocate(batchOperationsMax);
+      shard.batch.shard = this.#shards.indexOf(shard);
+    }
     this.#fill(shard.batch, shard.ops, count);
     shard.count = count;
     shard.busy = true;
@@ -171,6 +199,9 @@ export class ShardRouter {
       batch.chain[i] = op.chainIndex;
       batch.amount[i] = op.amount;
       batch.arg[i] = op.arg;
+      batch.keyHash[i] = op.keyHash;
+      batch.keyMode[i] = op.keyMode;
+      batch.keyRef[i] = op.keyRef;
       batch.code[i] = -1;
     }
     batch.count = count;
@@ -203,6 +234,7 @@ export class ShardRouter {
       const count = shard.count;
       const done = Math.min(finished[i] ?? 0, count);
       this.#free(shard);
+      this.#runIdle(shard);
       // Nothing refills the shard before the dispatch below: a batch's answers are all asynchronous.
       for (let row = 0; row < done; row++) (shard.ops[row] as WorkOp).done(batch, row);
       // Dropped, so that finished operations are not kept alive by the shard until it is reused.
@@ -210,6 +242,19 @@ export class ShardRouter {
     }
     this.#checkQuiescent();
     this.#dispatch();
+  }
+
+  /** The steps that waited for the shard's batch; a step that throws (a bug) fails the engine. */
+  #runIdle(shard: Shard): void {
+    for (let steps = 0; shard.idle.length > 0; steps++) {
+      assert(steps < 1_000_000, 'waiting steps run a bounded number of times');
+      const run = shard.idle.shift() as () => void;
+      try {
+        run();
+      } catch (error) {
+        this.#hooks.fail(error);
+      }
+    }
   }
 
   /** The shard's batch is back: the shard may send again. */

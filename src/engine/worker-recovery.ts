@@ -14,13 +14,22 @@ import type { ShmLayout, ShmViews } from '../shm/layout.js';
 import { releaseIfOwnedBy } from '../shm/locks.js';
 import type { RateWindows } from '../shm/rate-window.js';
 import { threadStatus, type ThreadRecord, type ThreadTable } from '../shm/thread-table.js';
-import type { Batch } from './batch.js';
+import { keyMode, type Batch } from './batch.js';
+import type { KeyTable } from './key-table.js';
+
+/** The shards' idempotency-key tables: a rolled-forward operation takes (or frees) its key too. */
+export interface RepairKeys {
+  shardTable(shard: number): KeyTable;
+  readonly ttlMs: number;
+}
 
 export interface RepairContext {
   readonly layout: ShmLayout;
   readonly views: ShmViews;
   readonly table: ThreadTable;
   readonly rate: RateWindows | null;
+  /** Needed once a batch carries keys; the repair has the batch's shard (its batch is the dead one). */
+  readonly keys?: RepairKeys;
 }
 
 export interface RepairReport {
@@ -119,6 +128,20 @@ function rollForward(ctx: RepairContext, batch: Batch, record: ThreadRecord): vo
   batch.at[row] = record.at;
   batch.retryAfterMs[row] = 0;
   batch.aux[row] = batch.kind[row] === kind.setState ? record.stateA : -1;
+  rollKeyForward(ctx, batch, row, record);
+}
+
+/** As the worker does at the commit point; it may have done it already before dying (add and free
+ * are then no-ops). */
+function rollKeyForward(ctx: RepairContext, batch: Batch, row: number, record: ThreadRecord): void {
+  const mode = batch.keyMode[row] ?? keyMode.none;
+  if (mode === keyMode.none) return;
+  assert(ctx.keys !== undefined, 'a keyed row is repaired with the key tables');
+  const keys = ctx.keys.shardTable(batch.shard);
+  const hash = batch.keyHash[row] ?? 0;
+  const expiresAt = record.at + ctx.keys.ttlMs;
+  if (mode === keyMode.free) keys.free(hash, batch.keyRef[row] ?? 0, expiresAt);
+  else keys.add(hash, record.seq, expiresAt);
 }
 
 function releaseLocks(ctx: RepairContext, record: ThreadRecord): number {

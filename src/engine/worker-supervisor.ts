@@ -13,7 +13,7 @@ import type { CommitPipeline } from './commit-pipeline.js';
 import type { DurableLedger } from './durable-ledger.js';
 import type { RecoverySnapshot } from './metrics.js';
 import type { ShardRouter } from './shard-router.js';
-import { repairBatch } from './worker-recovery.js';
+import { repairBatch, type RepairKeys } from './worker-recovery.js';
 
 export interface SupervisedParts {
   readonly pool: Piscina;
@@ -25,6 +25,7 @@ export interface SupervisedParts {
   readonly pipeline: CommitPipeline;
   readonly ledger: DurableLedger;
   readonly chains: readonly string[];
+  readonly keys: RepairKeys;
 }
 
 const workerLoadWaitMs = 10_000;
@@ -58,11 +59,11 @@ export class WorkerSupervisor {
    * ran them, returns how many rows of each finished, and holds new batches until quiet.
    */
   repair(batches: readonly Batch[]): number[] {
-    const { layout, views, table, rate } = this.#p;
+    const { layout, views, table, rate, keys } = this.#p;
     const r = this.#recoveries;
     r.workerDeaths++;
     const finished = batches.map((batch) => {
-      const report = repairBatch({ layout, views, table, rate }, batch);
+      const report = repairBatch({ layout, views, table, rate, keys }, batch);
       if (report.rolledForward) r.rolledForward++;
       r.reexecuted += batch.count - report.finishedRows;
       r.locksReleased += report.locksReleased;

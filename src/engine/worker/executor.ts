@@ -10,13 +10,15 @@ import { activeStateCode, isAllowedTransition } from '../../domain/account-state
 import { assert } from '../../domain/errors.js';
 import { amountMax } from '../../domain/limits.js';
 import { opKindCode } from '../../domain/op-kind.js';
-import { wireCodeOf, wireLockTimeout, wireOk } from '../../domain/outcomes.js';
+import { wireCheckKey, wireCodeOf, wireKeysFull, wireLockTimeout, wireOk, wireReplay } from '../../domain/outcomes.js';
 import { Counters } from '../../shm/counters.js';
 import { createViews, globalSlot, ShmLayout, type ShmViews } from '../../shm/layout.js';
 import { AccountLocks } from '../../shm/locks.js';
 import { RateWindows } from '../../shm/rate-window.js';
 import { threadStatus, ThreadTable, type ThreadRow } from '../../shm/thread-table.js';
-import type { Batch } from '../batch.js';
+import { keyMode, type Batch } from '../batch.js';
+import { KeyFilter } from '../key-filter.js';
+import { keyCheck, KeyTable } from '../key-table.js';
 import { FaultInjector, type FaultPoint } from './faults.js';
 import type { WorkerInit } from './worker-data.js';
 
@@ -50,6 +52,10 @@ export class Executor {
   readonly #threadId: number;
   readonly #faults: FaultInjector | null;
   #row: ThreadRow;
+  /** Per shard, its key table: this thread has it to itself while it runs a batch of that shard. */
+  readonly #keys: readonly KeyTable[];
+  readonly #onDisk: KeyFilter;
+  readonly #ttlMs: number;
 
   constructor(init: WorkerInit, threadId: number) {
     this.#layout = new ShmLayout({ maxAccounts: init.maxAccounts, maxPerWindow: init.maxPerWindow });
@@ -64,6 +70,9 @@ export class Executor {
     this.#reservesEnforced = init.reservesEnforced;
     this.#lockTimeoutMs = init.lockTimeoutMs;
     this.#faults = init.faults === null ? null : new FaultInjector(init.faults, this.#views.i64, this.#layout);
+    this.#keys = init.keyTables.map((buffer) => KeyTable.attach(buffer));
+    this.#onDisk = KeyFilter.attach(init.keyFilter);
+    this.#ttlMs = init.idempotencyTtlMs;
   }
 
   /**
@@ -109,6 +118,11 @@ export class Executor {
     batch.aux[i] = -1;
     batch.seq[i] = 0;
     this.#faults?.nextOperation();
+    const mode = batch.keyMode[i] ?? keyMode.none;
+    if (mode !== keyMode.none) {
+      const settled = this.#checkKey(batch, i, mode);
+      if (settled >= 0) return this.#finish(batch, i, settled, -1, -1);
+    }
     this.#row.lockIntent(first, second);
     this.#row.progress(i, threadStatus.locking);
     this.#fault('before-lock');
@@ -122,6 +136,37 @@ export class Executor {
     this.#recordBeforeImages(a, b);
     this.#row.progress(i, threadStatus.checking);
     this.#finish(batch, i, this.#apply(batch, i), first, second);
+  }
+
+  /**
+   * Before anything is locked: a wire code when the key settles the row (a replay of the seq left in
+   * the row, or a question for the main thread), -1 when the row executes. The shard's table is
+   * this thread's alone while it runs the batch: the router sends one batch per shard at a time
+   * and the main thread touches the table only between them.
+   */
+  #checkKey(batch: Batch, i: number, mode: number): number {
+    const keys = this.#keys[batch.shard];
+    assert(keys !== undefined, 'a batch names a shard with a key table');
+    if (keys.full) return wireKeysFull;
+    if (mode !== keyMode.probe) return -1;
+    const hash = batch.keyHash[i] ?? 0;
+    const found = keys.probe(hash, Date.now());
+    if (found > 0) {
+      batch.seq[i] = found;
+      return wireReplay;
+    }
+    // Evicted keys are on disk, which only the main thread reads.
+    return found === keyCheck || this.#onDisk.mayContain(hash) ? wireCheckKey : -1;
+  }
+
+  /** At the commit point: the key is taken (or, reconciling, freed) with the operation. */
+  #applyKey(batch: Batch, i: number, seq: number, now: number): void {
+    const mode = batch.keyMode[i] ?? keyMode.none;
+    if (mode === keyMode.none) return;
+    const keys = this.#keys[batch.shard] as KeyTable;
+    const hash = batch.keyHash[i] ?? 0;
+    if (mode === keyMode.free) keys.free(hash, batch.keyRef[i] ?? 0, now + this.#ttlMs);
+    else keys.add(hash, seq, now + this.#ttlMs);
   }
 
   /** Outputs, then DONE, then (and only then) the locks go. */
@@ -264,6 +309,7 @@ export class Executor {
     batch.at[i] = now;
     this.#row.commit(seq, now);
     this.#row.progress(i, threadStatus.committed);
+    this.#applyKey(batch, i, seq, now);
     this.#faults?.noteApplied(seq);
     this.#fault('before-writes');
   }

@@ -10,4 +10,8 @@ export interface WorkerInit {
   readonly reservesEnforced: boolean;
   readonly lockTimeoutMs: number;
   readonly faults: FaultPlan | null;
+  /** Per shard, its idempotency-key table (key-table.ts, shared); the filter of keys on disk. */
+  readonly keyTables: readonly SharedArrayBuffer[];
+  readonly keyFilter: SharedArrayBuffer;
+  readonly idempotencyTtlMs: number;
 }
