@@ -20,6 +20,8 @@ const cases: Array<[Record<string, unknown>, RegExp]> = [
   [{ chains: ['Ethereum'] }, /options\.chains must be/],
   [{ chains: ['a', 'a'] }, /options\.chains must not repeat/],
   [{ idempotencyTtlMs: 0 }, /options\.idempotencyTtlMs must be a positive integer/],
+  [{ idempotencyMemoryKeys: 100 }, /options\.idempotencyMemoryKeys must be an integer >= 4096/],
+  [{ idempotencyMemoryKeys: 2 ** 25 }, /options\.idempotencyMemoryKeys must be an integer >= 4096 no larger than 16777216/],
   [{ mintRateLimit: { maxPerWindow: 65, windowMs: 1000 } }, /options\.mintRateLimit\.maxPerWindow/],
   [{ mintRateLimit: { maxPerWindow: 10, windowMs: 0 } }, /options\.mintRateLimit\.windowMs/],
   [{ mintRateLimit: 5 }, /options\.mintRateLimit must be an object or null/],

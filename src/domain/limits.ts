@@ -12,6 +12,9 @@ export const chainsMax = 32;
 export const chainNameLengthMax = 32;
 export const lockTimeoutMsMax = 600_000;
 export const idempotencyTtlMsMax = 30 * 86_400_000;
+/** Keys held in memory: at least a small table per shard; at most ~750 MiB of shared memory. */
+export const idempotencyMemoryKeysMin = 4_096;
+export const idempotencyMemoryKeysMax = 16_777_216;
 /** Operations a shard accepts before refusing with ERR_CAPACITY (backpressure, never an unbounded queue). */
 export const shardQueueDepthMaxDefault = 65_536;
 /** Operations per Piscina task: large enough to amortise the ~10 µs round trip. */

@@ -50,7 +50,6 @@ export type { Answer } from './keyed-op.js';
 
 export type { WorkOutcome, WorkSpec } from './pending-op.js';
 
-const memoryKeysMax = 1_000_000;
 const inFlightTurnsMax = 1_000;
 const memoryIndexEntriesMax = 200_000;
 const checkpointIntervalMs = 15_000;
@@ -134,7 +133,7 @@ export class EngineCore implements Settler, KeyedHost {
       idempotency: new IdempotencyIndex(
         this.#store,
         options.idempotencyTtlMs,
-        memoryKeysMax,
+        options.idempotencyMemoryKeys,
         (seq, scope, key) => this.#recordHasKey(seq, scope, key),
         options.workers,
       ),

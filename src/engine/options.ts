@@ -6,6 +6,8 @@ import { InvalidArgumentError } from '../domain/errors.js';
 import {
   chainNameLengthMax,
   chainsMax,
+  idempotencyMemoryKeysMax,
+  idempotencyMemoryKeysMin,
   idempotencyTtlMsMax,
   lockTimeoutMsMax,
   maxAccountsMax,
@@ -35,6 +37,11 @@ export interface MintEngineOptions {
   readonly chains?: readonly string[];
   /** Default 86,400,000 (24 h). */
   readonly idempotencyTtlMs?: number;
+  /**
+   * Idempotency keys held in memory (shared memory, ~45 bytes each, split among the workers'
+   * shards); older ones are written to disk and found there through a filter. Default 1,000,000.
+   */
+  readonly idempotencyMemoryKeys?: number;
   /** Per account; null disables. Default { maxPerWindow: 10, windowMs: 1000 }. */
   readonly mintRateLimit?: MintRateLimit | null;
   /** Default 'enforce': supply never exceeds deposited reserves. */
@@ -60,6 +67,7 @@ export interface ResolvedOptions {
   readonly maxAccounts: number;
   readonly chains: readonly string[];
   readonly idempotencyTtlMs: number;
+  readonly idempotencyMemoryKeys: number;
   readonly mintRateLimit: MintRateLimit | null;
   readonly reserves: 'enforce' | 'off';
   readonly durability: Durability;
@@ -73,7 +81,7 @@ export interface ResolvedOptions {
 export const defaultChains = ['ethereum', 'solana', 'polygon', 'arbitrum', 'base', 'avalanche'] as const;
 
 const known = new Set([
-  'path', 'store', 'workers', 'maxAccounts', 'chains', 'idempotencyTtlMs', 'mintRateLimit', 'reserves',
+  'path', 'store', 'workers', 'maxAccounts', 'chains', 'idempotencyTtlMs', 'idempotencyMemoryKeys', 'mintRateLimit', 'reserves',
   'durability', 'lockTimeoutMs', 'shardQueueDepthMax', 'checkpointEveryRecords', 'detectDeadlocks', 'faults',
 ]);
 
@@ -93,6 +101,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxAccounts: integer(o['maxAccounts'], 'maxAccounts', 1, maxAccountsMax, 1_048_576),
     chains: chains(o['chains']),
     idempotencyTtlMs: integer(o['idempotencyTtlMs'], 'idempotencyTtlMs', 1, idempotencyTtlMsMax, 86_400_000),
+    idempotencyMemoryKeys: integer(o['idempotencyMemoryKeys'], 'idempotencyMemoryKeys', idempotencyMemoryKeysMin, idempotencyMemoryKeysMax, 1_000_000),
     mintRateLimit: rateLimit(o['mintRateLimit']),
     reserves: oneOf(o['reserves'], 'reserves', ['enforce', 'off'] as const, 'enforce'),
     durability: oneOf(o['durability'], 'durability', ['flush', 'commit', 'none'] as const, 'flush'),

@@ -309,9 +309,10 @@ export class Executor {
     batch.at[i] = now;
     this.#row.commit(seq, now);
     this.#row.progress(i, threadStatus.committed);
-    this.#applyKey(batch, i, seq, now);
     this.#faults?.noteApplied(seq);
     this.#fault('before-writes');
+    // After that fault point, so that a death there leaves the key for the repair to take.
+    this.#applyKey(batch, i, seq, now);
   }
 
   #isActive(slot: number): boolean {
