@@ -90,11 +90,17 @@ describe('shared key table', () => {
     expect(table.size).toBe(2);
   });
 
-  it('keeps the entries recovery rebuilt and refuses new keys past its load limit', () => {
+  it('keeps the entries recovery rebuilt, however many, and refuses new keys past its load limit', () => {
+    // Recovery adds to a table of its own, which grows past its first size.
     const recovered = new KeyTable(10);
-    recovered.add(hashes[1] as number, 7, 9_000);
-    const table = KeyTable.shared(10, recovered);
-    expect(table.probe(hashes[1] as number, 0)).toBe(7);
+    for (let seq = 1; seq <= 5_000; seq++) recovered.add((seq * 2654435761) % 2 ** 53, seq, 9_000);
+    recovered.add(hashes[1] as number, 7_777, 9_000);
+    expect(recovered.capacity).toBeGreaterThan(5_000);
+    const big = KeyTable.shared(10, recovered);
+    expect(big.size).toBe(5_001);
+    expect(big.probe(hashes[1] as number, 0)).toBe(7_777);
+    expect(big.probe((4_321 * 2654435761) % 2 ** 53, 0)).toBe(4_321);
+    const table = KeyTable.shared(10);
     let seq = 100;
     while (!table.full) table.add(seq * 2 ** 20, seq++, 9_000);
     expect(table.size).toBeGreaterThanOrEqual(Math.floor(1024 * 0.9) - 1);

@@ -217,7 +217,8 @@ function printReport(
   const main = report.mainThreadCpuMicrosPerOperation;
   const perMint = report.cpuMicrosPerMint === null ? '' : `, ${report.cpuMicrosPerMint} µs per accepted mint`;
   log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy)`}`);
-  log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account`);
+  const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
+  log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id)`);

@@ -317,6 +317,13 @@ export class EngineCore implements Settler, KeyedHost {
    */
   #settleKey(op: PendingOp, candidate: number): void {
     assert(op instanceof KeyedOp, 'only a probing operation is settled by its key');
+    // A key is taken when its operation applies and stays in flight here until it is durable, so
+    // a later call with it meets a durable record; anything else would execute it twice.
+    if (candidate > this.derived.ledger.watermark) {
+      const error = new Error(`shardmint internal assertion failed: a key in a shard's table names seq ${candidate}, not yet durable`);
+      op.reject(error);
+      return this.fail(error);
+    }
     if (candidate > 0 && this.#recordHasKey(candidate, op.scope, op.key)) {
       return op.settledByKey(this.#replayOf(candidate, op.key, fingerprintOfSpec(op.spec, this.idOf)));
     }

@@ -171,6 +171,12 @@ export class IdempotencyIndex {
     return this.#table(shard);
   }
 
+  /** Shared memory reserved for the shard tables and the filter (0 before share()). */
+  get sharedBytes(): number {
+    if (this.#whenIdle === undefined) return 0;
+    return this.#shards.reduce((sum, table) => sum + table.buffer.byteLength, this.#onDisk.buffer.byteLength);
+  }
+
   get ttlMs(): number {
     return this.#ttlMs;
   }

@@ -206,6 +206,8 @@ export class KeyTable {
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
     if (expiresAt < this.#insertedEarliest) this.#insertedEarliest = expiresAt;
     this.#state[i] = state | dirtyBit;
+    // Recovery fills a table of its own first, which grows; a shared one never does (full).
+    if (this.#used > this.#capacity * loadMax && !this.#fixed) this.#grow();
   }
 
   /**

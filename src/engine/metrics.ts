@@ -45,8 +45,13 @@ export interface MetricsSnapshot {
   readonly checkpoints: number;
   /** Durable log groups and records since open: records / groups is the group-commit size. */
   readonly commit: { readonly groups: number; readonly records: number };
-  /** Size of the shared memory (fixed at open by maxAccounts and the rate window). */
+  /** Size of the shared memory of the accounts (fixed at open by maxAccounts and the rate window). */
   readonly sharedMemoryBytes: number;
+  /**
+   * Shared memory reserved for the idempotency keys (fixed at open by idempotencyMemoryKeys): the
+   * shards' key tables and the filter of keys on disk, whose pages are mapped only as they are used.
+   */
+  readonly keySharedMemoryBytes: number;
   readonly locks: LockSnapshot;
   readonly recoveries: RecoverySnapshot;
   /** Wait-for cycles found by the deadlock detector (options.detectDeadlocks). */

@@ -366,6 +366,7 @@ export class MintEngine {
       checkpoints: this.#core.metrics.checkpoints,
       commit: this.#core.commitStats,
       sharedMemoryBytes: this.#core.sharedMemoryBytes,
+      keySharedMemoryBytes: this.#core.derived.idempotency.sharedBytes,
       locks: lockSnapshot(this.#core.lockMetrics()),
       recoveries: this.#core.recoveries,
       deadlockCycles: this.#core.deadlockCycles,
