@@ -1,7 +1,8 @@
 // Goal (guarantee 1, keys taken by the workers): with the keys in the shards' shared tables, written
 // to disk and evicted past a small cap, every retried key still replays its original result (from
 // memory in the worker, or from disk through the main thread), a reconciled key whose entry left
-// memory executes again, and both hold after a restart; method: a real engine with
+// memory executes again, a reconciliation whose worker died after its commit point still frees the
+// key (the repair frees it), and all of it holds after a restart; method: a real engine with
 // idempotencyMemoryKeys at its minimum, three times that many distinct keys minted, a wait until
 // memory holds fewer keys than were minted, then every key sent again and the balances compared.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,5 +85,22 @@ describe('keys taken by the workers', () => {
     expect(await reopened.mint(mintOf(0))).toEqual({ ...again, replayed: true });
     expect(await reopened.mint(mintOf(1))).toEqual({ ...firsts[1], replayed: true });
     await expectConserved(reopened, ids);
+  });
+
+  it('frees the key of a reconciliation whose worker died after its commit point', { timeout: 60_000 }, async () => {
+    // Worker operations: the mint is the first, the reconciliation the second, and dies at 'before-writes'.
+    const faults = { point: 'before-writes' as const, everyOperations: 2, kills: 1, mode: 'exit' as const };
+    const fixture = await freshEngine({ mintRateLimit: null, faults });
+    dispose = fixture.dispose;
+    await seedAccounts(fixture.engine, ids);
+    const first = await fixture.engine.mint(mintOf(0));
+    expect(first).toMatchObject({ ok: true, replayed: false });
+    const mintId = first.ok ? first.mintId : '';
+    expect(await fixture.engine.reconcileFailedMint(mintId)).toMatchObject({ ok: true });
+    expect(fixture.engine.metrics().recoveries).toMatchObject({ workerDeaths: 1, rolledForward: 1 });
+    const again = await fixture.engine.mint(mintOf(0));
+    expect(again).toMatchObject({ ok: true, replayed: false });
+    expect(await fixture.engine.mint(mintOf(0))).toEqual({ ...again, replayed: true });
+    await expectConserved(fixture.engine, ids);
   });
 });
