@@ -231,8 +231,9 @@ export class EngineCore implements Settler, KeyedHost {
 
   /**
    * Runs `execute` at most once per live key (guarantee 1): a live key replays its recorded result or
-   * conflicts; a key in flight joins that execution. Only successes are remembered (by the projector,
-   * when durable), so a refusal leaves the key free.
+   * conflicts; a key in flight joins that execution. Only successes take the key (a worker, when it
+   * applies the operation; the projector, for deposits, once durable), so a refusal leaves it free.
+   * `shard` is the table of the key: a shard's is read between its batches (mainKeys: deposits').
    */
   async keyed(scope: string, key: string, fingerprint: string, execute: () => Promise<Answer>, shard = mainKeys): Promise<Answer> {
     const hash = keyHash(scope, key);
@@ -278,9 +279,9 @@ export class EngineCore implements Settler, KeyedHost {
 
   /**
    * A keyed worker operation of the hot path (mint, burn, transfer, pay), counted in the metrics. A
-   * key neither in flight nor live (the common case) becomes one KeyedOp, which is also the key's
-   * in-flight entry and answers, counts and frees itself; every other case goes through keyed().
-   * The fingerprint is built only if the key turns out to be in use.
+   * key not in flight (the common case) becomes one KeyedOp, which is also the key's in-flight entry
+   * and answers, counts and frees itself; the worker looks the key up. A key in flight goes through
+   * keyed(). The fingerprint is built only if the key turns out to be in use.
    */
   keyedWork(spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
     // The key is scoped to the operation's primary account.

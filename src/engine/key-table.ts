@@ -3,6 +3,9 @@
 // object on the heap, which the garbage collector then walked on every scavenge; here a key costs 25
 // bytes outside the heap's object graph. Key strings are not kept: an entry names the log record of
 // its key, and `matches(seq)` confirms the key against that record whenever two hashes are equal.
+// A shard's table lives in shared memory (KeyTable.shared / attach): the worker running the shard's
+// batch probes it by hash alone and adds the keys it takes, and the main thread does the rest between
+// the shard's batches; its counters live in that memory too, and it never grows.
 import { assert } from '../domain/errors.js';
 import type { KeyChanges } from '../store/store.js';
 

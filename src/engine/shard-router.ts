@@ -269,6 +269,8 @@ export class ShardRouter {
     const ops = shard.ops.slice(0, shard.count) as WorkOp[];
     shard.ops.fill(undefined, 0, shard.count);
     this.#free(shard);
+    // The engine is failing, but what waited for the shard must not wait for ever (a key write, a close).
+    this.#runIdle(shard);
     return ops;
   }
 
