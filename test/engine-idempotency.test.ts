@@ -86,17 +86,20 @@ describe('idempotency', () => {
   });
 
   it('survives a restart and purges expired keys from memory and disk', async () => {
-    const fixture = await setup({ idempotencyTtlMs: 300, checkpointEveryRecords: 1 });
+    // Long enough for a close and reopen on a loaded machine (with 300 ms one took 385 ms once, and the
+    // key had expired before the retry).
+    const ttlMs = 1_000;
+    const fixture = await setup({ idempotencyTtlMs: ttlMs, checkpointEveryRecords: 1 });
     const first = await fixture.engine.mint(mintArgs);
     let engine = await fixture.reopen();
     expect(await engine.mint(mintArgs)).toEqual({ ...first, replayed: true });
     for (let i = 0; i < 50; i++) await engine.mint({ ...mintArgs, idempotencyKey: `bulk-${i}` });
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, ttlMs + 50));
     // Expired keys leave the disk when their bucket is compacted, each bucket at least once per
     // cycle of checkpoints: mint until a full cycle has run since they expired (bounded).
     const triggers: number[] = [];
     const checkpointsBefore = engine.metrics().checkpoints;
-    for (let i = 0; i < 200 && engine.metrics().checkpoints < checkpointsBefore + keyCompactionCycle + 1; i++) {
+    for (let i = 0; i < 1_000 && engine.metrics().checkpoints < checkpointsBefore + keyCompactionCycle + 1; i++) {
       await engine.mint({ ...mintArgs, idempotencyKey: `trigger-${i}` });
       triggers.push(keyHash('alice', `trigger-${i}`));
       await new Promise((resolve) => setTimeout(resolve, 5));

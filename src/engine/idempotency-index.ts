@@ -29,6 +29,7 @@ const purgeSlotsPerTurn = 32_768;
 const memoryKeysHeadroom = 1.25;
 /** Changed keys (as a share of the cap) that call for a write. */
 const writeShare = 0.25;
+const tableLog2Min = 16;
 /** The main thread's own table, for deposits' keys: few, so it starts small and grows. */
 const mainTableLog2 = 12;
 
@@ -55,6 +56,8 @@ export class IdempotencyIndex {
   #scope = '';
   #key = '';
   readonly #matches = (seq: number): boolean => this.#recordHasKey(seq, this.#scope, this.#key);
+  /** takeChanges' copies of the changes taken, kept for the next write (see there). */
+  #staged = { hash: new Float64Array(0), seq: new Float64Array(0), expiresAt: new Float64Array(0) };
 
   /** `shards` tables for the workers (0: every key in the main thread's table, as in tests). */
   constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0) {
@@ -62,7 +65,8 @@ export class IdempotencyIndex {
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
     this.#main = new KeyTable(shards > 0 ? mainTableLog2 : tableLog2(memoryKeysMax));
-    this.#shards = Array.from({ length: shards }, () => new KeyTable(tableLog2(this.#shardKeysMax(shards))));
+    // Recovery's own tables start small and grow with the keys it replays; share() sizes them.
+    this.#shards = Array.from({ length: shards }, () => new KeyTable());
     this.#recordHasKey = recordHasKey;
     this.#onDisk = new KeyFilter(shards > 0);
     for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
@@ -255,26 +259,53 @@ export class IdempotencyIndex {
   /**
    * changes() for shared tables: every table's changes, each slice taken while its shard's table is
    * this thread's (between that shard's batches) and copied out, then handed over a slice at a time.
+   * The copies go to staging arrays kept from one write to the next (one write runs at a time):
+   * fresh arrays for every slice were ~13 MB a key write, each mapped and zeroed anew.
    */
   async takeChanges(pause: Pause = nextTurn): Promise<() => KeyChanges | undefined> {
-    const taken: KeyChanges[] = [];
+    const ends: number[] = [];
+    let staged = 0;
     const tables = this.#tables();
     for (let t = 0; t < tables.length; t++) {
       const table = tables[t] as KeyTable;
-      const shard = t - 1;
       for (let from = 0, slices = 0; from < table.capacity; slices++) {
         assert(slices <= table.capacity / keySlotsPerSlice + 1, 'a table is walked once');
-        const slice = await this.exclusive(shard, () => {
+        from = await this.exclusive(t - 1, () => {
           const taken = this.#takeSlice(table, from, table.capacity);
-          return { next: taken.next, changes: taken.changes === undefined ? undefined : copyChanges(taken.changes) };
+          if (taken.changes !== undefined) {
+            staged = this.#stage(taken.changes, staged);
+            ends.push(staged);
+          }
+          return taken.next;
         });
-        from = slice.next;
-        if (slice.changes !== undefined) taken.push(slice.changes);
         await pause();
       }
     }
+    const out = this.#staged;
     let next = 0;
-    return () => taken[next++];
+    return () => {
+      const start = next === 0 ? 0 : (ends[next - 1] ?? 0);
+      const end = ends[next++];
+      if (end === undefined) return undefined;
+      return { count: end - start, hash: out.hash.subarray(start, end), seq: out.seq.subarray(start, end), expiresAt: out.expiresAt.subarray(start, end) };
+    };
+  }
+
+  /** Appends a slice of changes to the staging arrays at `at` (growing them); returns the new end. */
+  #stage(changes: KeyChanges, at: number): number {
+    const end = at + changes.count;
+    if (end > this.#staged.hash.length) {
+      const length = 2 ** Math.ceil(Math.log2(end));
+      const grown = { hash: new Float64Array(length), seq: new Float64Array(length), expiresAt: new Float64Array(length) };
+      grown.hash.set(this.#staged.hash.subarray(0, at));
+      grown.seq.set(this.#staged.seq.subarray(0, at));
+      grown.expiresAt.set(this.#staged.expiresAt.subarray(0, at));
+      this.#staged = grown;
+    }
+    this.#staged.hash.set(changes.hash.subarray(0, changes.count), at);
+    this.#staged.seq.set(changes.seq.subarray(0, changes.count), at);
+    this.#staged.expiresAt.set(changes.expiresAt.subarray(0, changes.count), at);
+    return end;
   }
 
   /**
@@ -299,12 +330,11 @@ export class IdempotencyIndex {
   }
 }
 
-/** Slots for `keys` keys at the table's load limit with headroom (a power of two, at least 2^10). */
+/**
+ * Slots for `keys` keys at the table's load limit with headroom (a power of two), and at least
+ * 2^16: keys keep arriving while a key write runs, and a shared table that fills refuses them
+ * (ERR_CAPACITY), so a small cap still gets tens of thousands of keys of room (2 MB a table).
+ */
 function tableLog2(keys: number): number {
-  return Math.max(10, Math.ceil(Math.log2((memoryKeysHeadroom * keys) / keyTableLoadMax)));
-}
-
-function copyChanges(changes: KeyChanges): KeyChanges {
-  const n = changes.count;
-  return { count: n, hash: changes.hash.slice(0, n), seq: changes.seq.slice(0, n), expiresAt: changes.expiresAt.slice(0, n) };
+  return Math.max(tableLog2Min, Math.ceil(Math.log2((memoryKeysHeadroom * keys) / keyTableLoadMax)));
 }
