@@ -147,16 +147,18 @@ export class Executor {
   #checkKey(batch: Batch, i: number, mode: number): number {
     const keys = this.#keys[batch.shard];
     assert(keys !== undefined, 'a batch names a shard with a key table');
-    if (keys.full) return wireKeysFull;
-    if (mode !== keyMode.probe) return -1;
-    const hash = batch.keyHash[i] ?? 0;
-    const found = keys.probe(hash, Date.now());
-    if (found > 0) {
-      batch.seq[i] = found;
-      return wireReplay;
+    if (mode === keyMode.probe) {
+      const hash = batch.keyHash[i] ?? 0;
+      const found = keys.probe(hash, Date.now());
+      if (found > 0) {
+        batch.seq[i] = found;
+        return wireReplay;
+      }
+      // Evicted keys are on disk, which only the main thread reads.
+      if (found === keyCheck || this.#onDisk.mayContain(hash)) return wireCheckKey;
     }
-    // Evicted keys are on disk, which only the main thread reads.
-    return found === keyCheck || this.#onDisk.mayContain(hash) ? wireCheckKey : -1;
+    // The row will take (or free) a key: it needs room, while replays above are answered regardless.
+    return keys.full ? wireKeysFull : -1;
   }
 
   /** At the commit point: the key is taken (or, reconciling, freed) with the operation. */
