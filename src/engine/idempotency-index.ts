@@ -29,6 +29,7 @@ const purgeSlotsPerTurn = 32_768;
 const memoryKeysHeadroom = 1.25;
 /** Changed keys (as a share of the cap) that call for a write. */
 const writeShare = 0.25;
+/** The smallest shard table: see tableLog2(). */
 const tableLog2Min = 16;
 /** The main thread's own table, for deposits' keys: few, so it starts small and grows. */
 const mainTableLog2 = 12;
@@ -333,7 +334,7 @@ export class IdempotencyIndex {
 /**
  * Slots for `keys` keys at the table's load limit with headroom (a power of two), and at least
  * 2^16: keys keep arriving while a key write runs, and a shared table that fills refuses them
- * (ERR_CAPACITY), so a small cap still gets tens of thousands of keys of room (2 MB a table).
+ * (ERR_CAPACITY), so a small cap still gets tens of thousands of keys of room (1.6 MB a table).
  */
 function tableLog2(keys: number): number {
   return Math.max(tableLog2Min, Math.ceil(Math.log2((memoryKeysHeadroom * keys) / keyTableLoadMax)));

@@ -38,7 +38,7 @@ export interface MintEngineOptions {
   /** Default 86,400,000 (24 h). */
   readonly idempotencyTtlMs?: number;
   /**
-   * Idempotency keys held in memory (shared memory, ~45 bytes each, split among the workers'
+   * Idempotency keys held in memory (shared memory, ~52 bytes each at the default, split among the workers'
    * shards); older ones are written to disk and found there through a filter. Default 1,000,000.
    */
   readonly idempotencyMemoryKeys?: number;
