@@ -38,8 +38,9 @@ export interface MintEngineOptions {
   /** Default 86,400,000 (24 h). */
   readonly idempotencyTtlMs?: number;
   /**
-   * Idempotency keys held in memory (shared memory, ~52 bytes each at the default, split among the workers'
-   * shards); older ones are written to disk and found there through a filter. Default 1,000,000.
+   * Idempotency keys held in memory (shared memory, ~52 bytes each at the default, split among the
+   * workers' shards); older ones are written to disk and found there through a filter. Default
+   * 1,000,000.
    */
   readonly idempotencyMemoryKeys?: number;
   /** Per account; null disables. Default { maxPerWindow: 10, windowMs: 1000 }. */
