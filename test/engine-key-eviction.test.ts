@@ -32,7 +32,7 @@ describe('idempotency key eviction', () => {
         peak = Math.max(peak, index.memoryEntries);
         if (!index.needsWrite) continue;
         writes++;
-        await store.writeIdempotency(index.changes(), now);
+        await store.writeIdempotency(await index.takeChanges(), now);
         await index.afterWritten(now);
       }
       // Each write took about a quarter of the cap; memory never held much more than the cap.

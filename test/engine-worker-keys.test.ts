@@ -38,14 +38,20 @@ async function untilEvicted(engine: MintEngine, below: number): Promise<void> {
   }
 }
 
+/** An engine at the smallest key cap with three times that many keys minted, every one new. */
+async function mintedEngine() {
+  const fixture = await freshEngine({ idempotencyMemoryKeys: cap, mintRateLimit: null });
+  dispose = fixture.dispose;
+  await seedAccounts(fixture.engine, ids);
+  const requests = Array.from({ length: minted }, (_, i) => mintOf(i));
+  const firsts = await mintAll(fixture.engine, requests);
+  expect(firsts.every((a) => a.ok && !a.replayed)).toBe(true);
+  return { fixture, requests, firsts };
+}
+
 describe('keys taken by the workers', () => {
   it('replay from memory and from disk after eviction, and after a restart', { timeout: 60_000 }, async () => {
-    const fixture = await freshEngine({ idempotencyMemoryKeys: cap, mintRateLimit: null });
-    dispose = fixture.dispose;
-    await seedAccounts(fixture.engine, ids);
-    const requests = Array.from({ length: minted }, (_, i) => mintOf(i));
-    const firsts = await mintAll(fixture.engine, requests);
-    expect(firsts.every((a) => a.ok && !a.replayed)).toBe(true);
+    const { fixture, requests, firsts } = await mintedEngine();
     const total = await sumBalances(fixture.engine, ids);
     await untilEvicted(fixture.engine, minted / 2);
 
@@ -66,11 +72,7 @@ describe('keys taken by the workers', () => {
   });
 
   it('executes a reconciled key again though its entry had left memory', { timeout: 60_000 }, async () => {
-    const fixture = await freshEngine({ idempotencyMemoryKeys: cap, mintRateLimit: null });
-    dispose = fixture.dispose;
-    await seedAccounts(fixture.engine, ids);
-    const requests = Array.from({ length: minted }, (_, i) => mintOf(i));
-    const firsts = await mintAll(fixture.engine, requests);
+    const { fixture, firsts } = await mintedEngine();
     await untilEvicted(fixture.engine, minted / 2);
 
     // The oldest keys are the first evicted: reconcile the first mint, then send its key again.

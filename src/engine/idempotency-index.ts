@@ -218,34 +218,6 @@ export class IdempotencyIndex {
     return this.#shards.some((table) => table.size >= this.#shardKeysMax());
   }
 
-  /**
-   * The changes to write at a key write or a checkpoint, pulled a slice at a time: the tables'
-   * changed entries, range by range (expired ones on disk are the store's to drop). Each slice is
-   * noted in the key filter as it is taken: nothing is evicted before afterWritten(), so an early
-   * "may be on disk" costs at most a read that finds nothing. Without shared tables only.
-   */
-  changes(): () => KeyChanges | undefined {
-    assert(this.#whenIdle === undefined, 'shared key tables are taken with takeChanges()');
-    const tables = this.#tables();
-    let table = 0;
-    let from = 0;
-    let capacity = tables[0]?.capacity ?? 0;
-    return () => {
-      for (; table < tables.length; table++, from = 0, capacity = tables[table]?.capacity ?? 0) {
-        const current = tables[table] as KeyTable;
-        // The table grew: its entries moved, so walk it again (entries already taken are clean).
-        if (current.capacity !== capacity) {
-          capacity = current.capacity;
-          from = 0;
-        }
-        const slice = this.#takeSlice(current, from, capacity);
-        from = slice.next;
-        if (slice.changes !== undefined) return slice.changes;
-      }
-      return undefined;
-    };
-  }
-
   /** The next changed slice of `table` from slot `from` (ranges without changes are skipped). */
   #takeSlice(table: KeyTable, from: number, capacity: number): { changes: KeyChanges | undefined; next: number } {
     for (let at = from; at < capacity; ) {
@@ -258,10 +230,14 @@ export class IdempotencyIndex {
   }
 
   /**
-   * changes() for shared tables: every table's changes, each slice taken while its shard's table is
+   * The changes to write at a key write or a checkpoint: every table's changed entries, range by
+   * range (expired ones on disk are the store's to drop), each slice taken while its shard's table is
    * this thread's (between that shard's batches) and copied out, then handed over a slice at a time.
-   * The copies go to staging arrays kept from one write to the next (one write runs at a time):
-   * fresh arrays for every slice were ~13 MB a key write, each mapped and zeroed anew.
+   * Each slice is noted in the key filter as it is taken: nothing is evicted before afterWritten(),
+   * so an early "may be on disk" costs at most a read that finds nothing. A slice a table grew past
+   * meanwhile (the main thread's own table) stays dirty for the next write. The copies go to staging
+   * arrays kept from one write to the next (one write runs at a time): fresh arrays for every slice
+   * were ~13 MB a key write, each mapped and zeroed anew.
    */
   async takeChanges(pause: Pause = nextTurn): Promise<() => KeyChanges | undefined> {
     const ends: number[] = [];
