@@ -85,9 +85,10 @@ export class LmdbStore implements LedgerStore {
     const puts: Array<Promise<boolean>> = [];
     for (let from = 0; from < records.length; from += logEntryRecordsMax) {
       const to = Math.min(records.length, from + logEntryRecordsMax);
-      puts.push(this.#log.put(first.seq + from, encodeGroup(records, from, to)));
+      const bytes = encodeGroup(records, from, to);
+      puts.push(this.#log.put(first.seq + from, bytes));
       // Read only for committed records: until then findRecord answers from #uncommitted.
-      this.#recentEntries.push(first.seq + from);
+      this.#recentEntries.push(first.seq + from, bytes);
     }
     assert(puts.length > 0, 'a group writes at least one entry');
     const settled = Promise.all(puts).finally(() => this.#uncommitted.delete(first.seq));
@@ -121,8 +122,9 @@ export class LmdbStore implements LedgerStore {
     }
     const key = this.#groupKeyAtOrBefore(seq);
     if (key === undefined) return undefined;
-    // A reusable buffer, valid until the next read: the record is decoded (copied out) at once.
-    const bytes = this.#log.getBinaryFast(key);
+    // A recent entry's own bytes, or a reusable buffer valid until the next read: either way the
+    // record is decoded (copied out) at once.
+    const bytes = this.#recentEntries.bytesAtOrBefore(seq) ?? this.#log.getBinaryFast(key);
     if (bytes === undefined) return undefined;
     const record = decodeRecordAt(bytes, seq - key);
     if (record === undefined) return undefined;
