@@ -59,7 +59,8 @@ export class KeyedOp extends PendingOp {
   }
 
   override resolve(): void {
-    this.#answered(resultOf(this.record, this.#host.idOf, false));
+    // The key's scope is the primary account's id, as the call named it.
+    this.#answered(resultOf(this.record, this.#host.idOf, false, this.scope));
   }
 
   /** Settled by its key without executing: a replay of the recorded result, or a conflict. */
