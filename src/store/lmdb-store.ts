@@ -10,6 +10,7 @@ import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
 import { chunkOf, decodeAccountChunk, encodeAccountChunk } from './account-codec.js';
 import { LmdbKeyIndex } from './lmdb-key-index.js';
+import { EntryArena } from './entry-arena.js';
 import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
 import { RecentEntryKeys } from './recent-entry-keys.js';
 import type {
@@ -26,12 +27,16 @@ import type {
 
 const checkpointKey = 'checkpoint';
 const logEntryRecordsMax = 128;
+/** Memory for encoding log entries (entry-arena.ts): the ring's 1,024 newest entries take ~13 MB at ~130 mints each. */
+const entryArenaBytes = 32 * 1024 * 1024;
 /** Chunks encoded per event-loop turn: about a millisecond (64 took ~6 ms, a delay for every operation in flight). */
 const accountChunksPerTurn = 16;
 
 export interface LmdbStoreOptions {
   readonly directory: string;
   readonly durability: Durability;
+  /** Memory for encoding log entries (tests make it small, so that it wraps around often). */
+  readonly entryArenaBytes?: number;
 }
 
 export class LmdbStore implements LedgerStore {
@@ -53,11 +58,15 @@ export class LmdbStore implements LedgerStore {
   /** A write that failed after durability 'none' had already answered; the next append throws it. */
   #asyncFailure: unknown = undefined;
   #lastSeq: number;
-  /** Keys of the entries appended since open (the newest of them). */
+  /** Keys of the entries appended since open (the newest of them), and the newest ones' bytes. */
   readonly #recentEntries = new RecentEntryKeys();
+  readonly #arena: EntryArena;
+  /** Room for an entry: in the arena, or (no room there now) a buffer of its own. */
+  readonly #allocate = (size: number): Buffer => this.#arena.take(size) ?? Buffer.allocUnsafe(size);
 
   constructor(options: LmdbStoreOptions) {
     this.#durability = options.durability;
+    this.#arena = new EntryArena(options.entryArenaBytes ?? entryArenaBytes);
     this.#root = open({ path: join(options.directory, 'ledger.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
     this.#log = this.#root.openDB({ name: 'log', encoding: 'binary' });
     this.#stateRoot = open({ path: join(options.directory, 'state.mdb'), maxDbs: 16, noSync: options.durability === 'none' });
@@ -83,21 +92,39 @@ export class LmdbStore implements LedgerStore {
     // and commit in order; even split, every committed prefix of the log is valid.
     // Every put is awaited (together): one that failed unwatched would be an unhandled rejection.
     const puts: Array<Promise<boolean>> = [];
+    const entries: Buffer[] = [];
     for (let from = 0; from < records.length; from += logEntryRecordsMax) {
       const to = Math.min(records.length, from + logEntryRecordsMax);
-      const bytes = encodeGroup(records, from, to);
+      const bytes = encodeGroup(records, from, to, this.#allocate);
+      entries.push(bytes);
       puts.push(this.#log.put(first.seq + from, bytes));
       // Read only for committed records: until then findRecord answers from #uncommitted.
-      this.#recentEntries.push(first.seq + from, bytes);
+      const dropped = this.#recentEntries.push(first.seq + from, bytes);
+      if (dropped !== undefined && this.#arena.holds(dropped)) this.#arena.dropped(dropped);
     }
     assert(puts.length > 0, 'a group writes at least one entry');
     const settled = Promise.all(puts).finally(() => this.#uncommitted.delete(first.seq));
+    // lmdb-js has read the entries' bytes once they committed: the arena may reuse them then.
+    // (A failed write fails the engine; its regions then stay in use, and new entries get buffers of their own.)
+    settled.then(
+      () => this.#committed(entries),
+      () => undefined,
+    );
     if (this.#durability === 'none') {
       settled.catch((error: unknown) => (this.#asyncFailure ??= error));
       return;
     }
     await settled;
     if (this.#durability === 'flush') await this.#root.flushed;
+  }
+
+  /** The arena may reuse committed entries' regions; a bug in their order fails the next append. */
+  #committed(entries: readonly Buffer[]): void {
+    try {
+      for (const bytes of entries) if (this.#arena.holds(bytes)) this.#arena.committed(bytes);
+    } catch (error) {
+      this.#asyncFailure ??= error;
+    }
   }
 
   lastSequence(): number {

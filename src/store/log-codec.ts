@@ -10,8 +10,8 @@ import { opKindCode, opKindOfCode } from '../domain/op-kind.js';
 const fixedBytes = 8 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 2 + 1;
 const asciiFastMax = 64;
 
-/** Encodes records[from, to) as one group. */
-export function encodeGroup(records: readonly LogRecord[], from = 0, to = records.length): Buffer {
+/** Encodes records[from, to) as one group, into memory from `allocate` (at least the size asked for). */
+export function encodeGroup(records: readonly LogRecord[], from = 0, to = records.length, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const count = to - from;
   assert(from >= 0, 'a group starts within the records');
   assert(from <= to && to <= records.length, 'a group ends within the records');
@@ -20,7 +20,8 @@ export function encodeGroup(records: readonly LogRecord[], from = 0, to = record
     const r = records[i] as LogRecord;
     bound += fixedBytes + 3 * (r.chain.length + r.key.length + r.id.length);
   }
-  const buf = Buffer.allocUnsafe(bound);
+  const buf = allocate(bound);
+  assert(buf.length >= bound, 'a group is encoded into room for its bound');
   // DataView for every number: its accessors compile inline, where Buffer's write methods are calls
   // (and Buffer.writeBigInt64LE splits a bigint with bigint arithmetic).
   const view = viewOf(buf);

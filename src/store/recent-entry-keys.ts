@@ -32,8 +32,11 @@ export class RecentEntryKeys {
     this.#bytesMask = this.#bytes.length - 1;
   }
 
-  /** Notes a new entry and its encoded bytes (never changed afterwards); keys come in ascending order. */
-  push(key: number, bytes: Uint8Array): void {
+  /**
+   * Notes a new entry and its encoded bytes (never changed afterwards); keys come in ascending
+   * order. Returns the bytes of the entry it stops holding to make room, if any.
+   */
+  push(key: number, bytes: Uint8Array): Uint8Array | undefined {
     assert(this.#length === 0 || key > this.#at(this.#length - 1), 'log entries are keyed in ascending order');
     if (this.#length === this.#keys.length) {
       this.#start = (this.#start + 1) & this.#mask;
@@ -43,8 +46,10 @@ export class RecentEntryKeys {
     this.#keys[position] = key;
     // The ring of bytes divides the ring of keys, so an entry's bytes stay until an entry that
     // many newer is pushed.
+    const dropped = this.#bytes[position & this.#bytesMask];
     this.#bytes[position & this.#bytesMask] = bytes;
     this.#length++;
+    return dropped;
   }
 
   /** The greatest key at or before `seq`, or undefined when `seq` is before the oldest key held. */
