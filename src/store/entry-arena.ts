@@ -15,8 +15,8 @@ const regionsLog2 = 13;
 
 export class EntryArena {
   readonly #memory: Buffer;
+  /** Each region's start, by its number modulo the size of this ring. */
   readonly #starts: Float64Array;
-  readonly #ends: Float64Array;
   readonly #mask: number;
   /** Regions numbered in the order handed out: [#oldest, #taken) are in use. */
   #oldest = 0;
@@ -28,10 +28,10 @@ export class EntryArena {
   #next = 0;
 
   constructor(bytes: number) {
-    assert(Number.isSafeInteger(bytes) && bytes >= 1024, 'an entry arena holds a kilobyte or more');
+    assert(Number.isSafeInteger(bytes), 'an entry arena has a whole number of bytes');
+    assert(bytes >= 1024, 'an entry arena holds a kilobyte or more');
     this.#memory = Buffer.alloc(bytes);
     this.#starts = new Float64Array(2 ** regionsLog2);
-    this.#ends = new Float64Array(2 ** regionsLog2);
     this.#mask = this.#starts.length - 1;
   }
 
@@ -42,14 +42,14 @@ export class EntryArena {
 
   /** `size` bytes that no region in use overlaps, or undefined when there is no such room now. */
   take(size: number): Buffer | undefined {
-    assert(Number.isSafeInteger(size) && size > 0, 'a region has a size');
+    assert(Number.isSafeInteger(size), 'a region has a whole number of bytes');
+    assert(size > 0, 'a region has a size');
     this.#reclaim();
     if (this.#taken - this.#oldest > this.#mask) return undefined;
     const start = this.#startFor(size);
     if (start < 0) return undefined;
     const at = this.#taken++ & this.#mask;
     this.#starts[at] = start;
-    this.#ends[at] = start + size;
     this.#next = start + size;
     return this.#memory.subarray(start, start + size);
   }

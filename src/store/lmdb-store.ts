@@ -9,8 +9,8 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import type { LogRecord } from '../domain/log-record.js';
 import { chunkOf, decodeAccountChunk, encodeAccountChunk } from './account-codec.js';
-import { LmdbKeyIndex } from './lmdb-key-index.js';
 import { EntryArena } from './entry-arena.js';
+import { LmdbKeyIndex } from './lmdb-key-index.js';
 import { decodeGroup, decodeRecordAt, encodeGroup } from './log-codec.js';
 import { RecentEntryKeys } from './recent-entry-keys.js';
 import type {
@@ -27,7 +27,7 @@ import type {
 
 const checkpointKey = 'checkpoint';
 const logEntryRecordsMax = 128;
-/** Memory for encoding log entries (entry-arena.ts): the ring's 1,024 newest entries take ~13 MB at ~130 mints each. */
+/** Memory for encoding log entries (entry-arena.ts): the ring's 1,024 newest take ~13 MB (~12 KB per 128 mints). */
 const entryArenaBytes = 32 * 1024 * 1024;
 /** Chunks encoded per event-loop turn: about a millisecond (64 took ~6 ms, a delay for every operation in flight). */
 const accountChunksPerTurn = 16;
