@@ -73,20 +73,6 @@ class Call<K extends BenchRequest['kind'], A> {
   }
 }
 
-class SupplyArgs {
-  readonly account: string;
-  readonly amount: bigint;
-  readonly chain: string;
-  readonly idempotencyKey: string;
-
-  constructor(account: string, amount: bigint, chain: string, idempotencyKey: string) {
-    this.account = account;
-    this.amount = amount;
-    this.chain = chain;
-    this.idempotencyKey = idempotencyKey;
-  }
-}
-
 class TransferArgs {
   readonly from: string;
   readonly to: string;
@@ -110,6 +96,15 @@ class PayArgs {
     this.account = account;
     this.amount = amount;
     this.idempotencyKey = idempotencyKey;
+  }
+}
+
+class SupplyArgs extends PayArgs {
+  readonly chain: string;
+
+  constructor(account: string, amount: bigint, chain: string, idempotencyKey: string) {
+    super(account, amount, idempotencyKey);
+    this.chain = chain;
   }
 }
 
