@@ -8,27 +8,27 @@ import { assert } from '../domain/errors.js';
 import type { Issued } from './bench-workload.js';
 import { sendRequest } from './requests.js';
 
-/** The run the lanes serve. */
-export interface LaneHost {
+/** The run the lanes serve; `T` is what the host hands out and gets back with the answer. */
+export interface LaneHost<T extends Issued = Issued> {
   /** The next request to send, or undefined once the run is over (its time or its budget is spent). */
-  next(): Issued | undefined;
+  next(): T | undefined;
   /** Whether the request next() returned last reuses an earlier one's key. */
   readonly lastWasDuplicate: boolean;
   /** An answer, `latencyMs` after its request was sent. */
-  answered(result: Record<string, unknown>, issued: Issued, duplicate: boolean, latencyMs: number): void;
+  answered(result: Record<string, unknown>, issued: T, duplicate: boolean, latencyMs: number): void;
   /** A request rejected (a typed error or a bug). */
   rejected(error: unknown): void;
 }
 
 /** The lanes of one run: how many still send, and the first error a host call threw (a bug). */
-class LaneRun {
-  readonly host: LaneHost;
+class LaneRun<T extends Issued> {
+  readonly host: LaneHost<T>;
   #running: number;
   #failure: { readonly error: unknown } | undefined;
   readonly #resolve: () => void;
   readonly #reject: (error: unknown) => void;
 
-  constructor(host: LaneHost, lanes: number, resolve: () => void, reject: (error: unknown) => void) {
+  constructor(host: LaneHost<T>, lanes: number, resolve: () => void, reject: (error: unknown) => void) {
     this.host = host;
     this.#running = lanes;
     this.#resolve = resolve;
@@ -36,7 +36,7 @@ class LaneRun {
   }
 
   /** The next request, or undefined once the run is over or has failed (the other lanes stop). */
-  next(): Issued | undefined {
+  next(): T | undefined {
     return this.#failure === undefined ? this.host.next() : undefined;
   }
 
@@ -50,15 +50,15 @@ class LaneRun {
   }
 }
 
-class Lane {
+class Lane<T extends Issued> {
   readonly #engine: MintEngine;
-  readonly #run: LaneRun;
-  #issued: Issued | undefined;
+  readonly #run: LaneRun<T>;
+  #issued: T | undefined;
   #duplicate = false;
   #sent = 0;
   readonly #onAnswer = (result: object): void => {
     try {
-      this.#run.host.answered(result as Record<string, unknown>, this.#issued as Issued, this.#duplicate, performance.now() - this.#sent);
+      this.#run.host.answered(result as Record<string, unknown>, this.#issued as T, this.#duplicate, performance.now() - this.#sent);
     } catch (error) {
       return this.#run.end(true, error);
     }
@@ -73,7 +73,7 @@ class Lane {
     this.send();
   };
 
-  constructor(engine: MintEngine, run: LaneRun) {
+  constructor(engine: MintEngine, run: LaneRun<T>) {
     this.#engine = engine;
     this.#run = run;
   }
@@ -99,7 +99,7 @@ class Lane {
  * Runs `count` lanes until the host has no more requests; resolves once every lane is answered, or
  * rejects with the first error a host call threw (the other lanes stop sending and finish first).
  */
-export function runLanes(engine: MintEngine, host: LaneHost, count: number): Promise<void> {
+export function runLanes<T extends Issued>(engine: MintEngine, host: LaneHost<T>, count: number): Promise<void> {
   assert(Number.isInteger(count) && count > 0, 'a run has at least one lane');
   return new Promise((resolve, reject) => {
     const run = new LaneRun(host, count, resolve, reject);

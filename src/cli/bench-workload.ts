@@ -53,13 +53,34 @@ function zipfCdf(n: number, exponent: number): Float64Array {
 // the arena for log entries (entry-arena.ts), four alternating pairs: operations/s +6% to +8%,
 // main-thread CPU per operation -6% to -8%, p99 -9% to +6%.
 
-/** A request kept for reuse by duplicates, with the id of its first successful answer. */
-export class Issued {
+/** A request the lanes send, and the id of its first successful answer once it has one. */
+export interface Issued {
+  readonly request: BenchRequest;
+  id: string | undefined;
+}
+
+/**
+ * A request of the run. A fresh one holds a slot of the pool of recent keys while in flight; a
+ * duplicate knows the id its key first got: from the pool if that answer came before it was drawn,
+ * else from the fresh request, still in flight then, which the engine answers first.
+ */
+export class Drawn implements Issued {
   readonly request: BenchRequest;
   id: string | undefined = undefined;
+  readonly slot: number;
+  readonly #known: string | undefined;
+  readonly #origin: Drawn | undefined;
 
-  constructor(request: BenchRequest) {
+  constructor(request: BenchRequest, slot: number, known: string | undefined, origin: Drawn | undefined) {
     this.request = request;
+    this.slot = slot;
+    this.#known = known;
+    this.#origin = origin;
+  }
+
+  /** For a duplicate: the id its key's first successful answer got, if that answer came. */
+  get originalId(): string | undefined {
+    return this.#known ?? this.#origin?.id;
   }
 }
 
@@ -119,12 +140,59 @@ class RefundArgs extends PayArgs {
 
 const recentMax = 4096;
 
+/**
+ * The pool of recent keys that duplicates reuse, as columns of each request's fields. Kept as request
+ * objects, a pool entry lives ~25 ms (a random one of 4,096 is replaced per fresh request), long
+ * enough to be promoted to the old generation; they were most of the garbage the engine's thread
+ * then collected in full (a sampling heap profile of objects freed by full collections: ~41 of ~70
+ * MB in a 6 s run). Columns hold only numbers and long-lived strings (account ids, the shape's kinds).
+ */
+class RecentPool {
+  size = 0;
+  readonly kind: Array<BenchRequest['kind']> = new Array<BenchRequest['kind']>(recentMax).fill('mint');
+  /** The account, or a transfer's sender. */
+  readonly first: string[] = new Array<string>(recentMax).fill('');
+  /** A transfer's recipient, or the payment a refund refunds. */
+  readonly second: string[] = new Array<string>(recentMax).fill('');
+  readonly amount = new Float64Array(recentMax);
+  readonly key = new Float64Array(recentMax);
+  /** The id of the slot's first successful answer, once it came. */
+  readonly id: Array<string | undefined> = new Array<string | undefined>(recentMax).fill(undefined);
+  /** The slot's fresh request while it is in flight. */
+  readonly pending: Array<Drawn | undefined> = new Array<Drawn | undefined>(recentMax).fill(undefined);
+
+  keep(slot: number, request: BenchRequest, keyNumber: number, drawn: Drawn): void {
+    this.kind[slot] = request.kind;
+    const args = request.args;
+    this.first[slot] = 'from' in args ? args.from : args.account;
+    this.second[slot] = 'to' in args ? args.to : 'originalTransactionId' in args ? args.originalTransactionId : '';
+    // Amounts drawn here are at most 1,000 minor units: exact as numbers.
+    this.amount[slot] = Number(args.amount);
+    this.key[slot] = keyNumber;
+    this.id[slot] = undefined;
+    this.pending[slot] = drawn;
+  }
+
+  /** The request kept at `slot`, made again (the same kind, arguments and key). */
+  request(slot: number, chain: string): BenchRequest {
+    const kind = this.kind[slot] ?? 'mint';
+    const first = this.first[slot] ?? '';
+    const second = this.second[slot] ?? '';
+    const amount = BigInt(this.amount[slot] ?? 0);
+    const key = `b${this.key[slot] ?? 0}`;
+    if (kind === 'transfer') return new Call(kind, new TransferArgs(first, second, amount, key));
+    if (kind === 'pay') return new Call(kind, new PayArgs(first, amount, key));
+    if (kind === 'refund') return new Call(kind, new RefundArgs(first, amount, key, second));
+    return new Call(kind, new SupplyArgs(first, amount, chain, key));
+  }
+}
+
 export class RequestSource {
   readonly #shape: BenchShape;
   readonly #rng: Rng;
   readonly #cdf: Float64Array | undefined;
   readonly #mixTotal: number;
-  readonly #recent: Issued[] = [];
+  readonly #recent = new RecentPool();
   readonly #payments: Array<{ account: string; id: string; left: bigint }> = [];
   #next = 0;
 
@@ -139,16 +207,28 @@ export class RequestSource {
   lastWasDuplicate = false;
 
   /** The next request: a fresh one, or (a share `duplicates` of the time) an earlier one again. */
-  next(): Issued {
-    if (this.#recent.length > 0 && uniformInt(this.#rng, 0, 9999) < this.#shape.duplicates * 10_000) {
+  next(): Drawn {
+    const recent = this.#recent;
+    if (recent.size > 0 && uniformInt(this.#rng, 0, 9999) < this.#shape.duplicates * 10_000) {
       this.lastWasDuplicate = true;
-      return this.#recent[uniformInt(this.#rng, 0, this.#recent.length - 1)] as Issued;
+      const slot = uniformInt(this.#rng, 0, recent.size - 1);
+      return new Drawn(recent.request(slot, this.#shape.chain), -1, recent.id[slot], recent.pending[slot]);
     }
-    const issued = new Issued(this.#fresh(`b${this.#next++}`));
-    if (this.#recent.length < recentMax) this.#recent.push(issued);
-    else this.#recent[uniformInt(this.#rng, 0, recentMax - 1)] = issued;
+    const keyNumber = this.#next++;
+    const request = this.#fresh(`b${keyNumber}`);
+    const slot = recent.size < recentMax ? recent.size++ : uniformInt(this.#rng, 0, recentMax - 1);
+    const drawn = new Drawn(request, slot, undefined, undefined);
+    recent.keep(slot, request, keyNumber, drawn);
     this.lastWasDuplicate = false;
-    return issued;
+    return drawn;
+  }
+
+  /** A fresh request was answered (its id set if it succeeded): its slot, if still its own, keeps the id. */
+  answered(drawn: Drawn): void {
+    const recent = this.#recent;
+    if (drawn.slot < 0 || recent.pending[drawn.slot] !== drawn) return;
+    recent.id[drawn.slot] = drawn.id;
+    recent.pending[drawn.slot] = undefined;
   }
 
   notePayment(account: string, id: string, amount: bigint): void {

@@ -11,7 +11,7 @@ import { MintEngine } from '../engine/mint-engine.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
-import { RequestSource, type BenchShape, type Issued, type Mix } from './bench-workload.js';
+import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling } from './store-ceiling.js';
@@ -136,7 +136,7 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const deadline = setTimeout(() => (timeUp = true), durationMs);
   const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
   let issued = 0;
-  const host: LaneHost = {
+  const host: LaneHost<Drawn> = {
     next: () => {
       if (issued >= budget || timeUp) return undefined;
       issued++;
@@ -171,13 +171,15 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
 }
 
 /** Counts one answer; a duplicate must carry the id its original got. */
-function tallyAnswer(result: Record<string, unknown>, original: Issued, duplicate: boolean, tally: RunTally, source: RequestSource): void {
-  const request = original.request;
+function tallyAnswer(result: Record<string, unknown>, drawn: Drawn, duplicate: boolean, tally: RunTally, source: RequestSource): void {
+  const request = drawn.request;
   tally.operations++;
+  if (result['ok'] === true && !duplicate) drawn.id = idOf(result);
+  if (!duplicate) source.answered(drawn);
   if (result['ok'] !== true) return countCode(tally.refused, String(result['code']));
   if (result['replayed'] === true) tally.replays++;
-  if (duplicate && original.id !== undefined && idOf(result) !== original.id) tally.replayMismatches++;
-  if (!duplicate) original.id = idOf(result);
+  const originalId = duplicate ? drawn.originalId : undefined;
+  if (originalId !== undefined && idOf(result) !== originalId) tally.replayMismatches++;
   if (request.kind === 'mint' && result['replayed'] !== true) tally.mints++;
   if (request.kind === 'pay' && result['replayed'] !== true) source.notePayment(request.args.account, String(result['transactionId']), request.args.amount);
 }
