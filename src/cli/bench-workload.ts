@@ -145,7 +145,8 @@ const recentMax = 4096;
  * objects, a pool entry lives ~25 ms (a random one of 4,096 is replaced per fresh request), long
  * enough to be promoted to the old generation; they were most of the garbage the engine's thread
  * then collected in full (a sampling heap profile of objects freed by full collections: ~41 of ~70
- * MB in a 6 s run). Columns hold only numbers and long-lived strings (account ids, the shape's kinds).
+ * MB in a 6 s run). Columns hold only numbers, amounts (bigint minor units, in a BigInt64Array)
+ * and long-lived strings (account ids, kinds).
  */
 class RecentPool {
   size = 0;
@@ -154,7 +155,7 @@ class RecentPool {
   readonly first: string[] = new Array<string>(recentMax).fill('');
   /** A transfer's recipient, or the payment a refund refunds. */
   readonly second: string[] = new Array<string>(recentMax).fill('');
-  readonly amount = new Float64Array(recentMax);
+  readonly amount = new BigInt64Array(recentMax);
   readonly key = new Float64Array(recentMax);
   /** The id of the slot's first successful answer, once it came. */
   readonly id: Array<string | undefined> = new Array<string | undefined>(recentMax).fill(undefined);
@@ -166,8 +167,7 @@ class RecentPool {
     const args = request.args;
     this.first[slot] = 'from' in args ? args.from : args.account;
     this.second[slot] = 'to' in args ? args.to : 'originalTransactionId' in args ? args.originalTransactionId : '';
-    // Amounts drawn here are at most 1,000 minor units: exact as numbers.
-    this.amount[slot] = Number(args.amount);
+    this.amount[slot] = args.amount;
     this.key[slot] = keyNumber;
     this.id[slot] = undefined;
     this.pending[slot] = drawn;
@@ -178,7 +178,7 @@ class RecentPool {
     const kind = this.kind[slot] ?? 'mint';
     const first = this.first[slot] ?? '';
     const second = this.second[slot] ?? '';
-    const amount = BigInt(this.amount[slot] ?? 0);
+    const amount = this.amount[slot] ?? 0n;
     const key = `b${this.key[slot] ?? 0}`;
     if (kind === 'transfer') return new Call(kind, new TransferArgs(first, second, amount, key));
     if (kind === 'pay') return new Call(kind, new PayArgs(first, amount, key));
