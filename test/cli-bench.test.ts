@@ -20,16 +20,25 @@ describe('shardmint bench', () => {
     const run = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    for (const label of ['throughput', 'latency', 'cpu', 'memory', 'group commit', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
+    for (const label of ['throughput', 'latency', 'cpu', 'memory', 'group commit', 'commit time', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
       expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
     }
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingOperationsPerSecond', 'verified'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'verified'].sort(),
     );
     expect(Object.keys(report['latencyMs'] as object).sort()).toEqual(['max', 'p50', 'p95', 'p99']);
     expect(report['verified']).toBe(true);
+    // Commit times, the engine's and the ceiling run's, are real durations in order: some time
+    // passes between hand-off and durable.
+    for (const key of ['commitMs', 'storeCeilingCommitMs']) {
+      const commit = report[key] as { p50: number; p99: number; max: number };
+      expect(Object.keys(commit).sort(), key).toEqual(['max', 'p50', 'p99']);
+      expect(commit.p50, key).toBeGreaterThan(0);
+      expect(commit.p50, key).toBeLessThanOrEqual(commit.p99);
+      expect(commit.p99, key).toBeLessThanOrEqual(commit.max);
+    }
     for (const key of ['operationsPerSecond', 'mintsPerSecond', 'cpuMicrosPerOperation', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingOperationsPerSecond', 'efficiency']) {
       expect(report[key], key).toBeGreaterThan(0);
     }

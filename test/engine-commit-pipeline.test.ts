@@ -1,7 +1,8 @@
-// Goal: the commit pipeline writes the next group before it answers the durable one, answers in
-// sequence order a bounded slice per event-loop turn, still answers every other record when one
-// answer throws, and counts as drained only once all is answered; method: a real LMDB store behind a recorder, records submitted out of order, and a
-// turn counter running on setImmediate beside the pipeline.
+// Goal: the commit pipeline writes the next group before it answers the durable one, reports each
+// group's commit time, answers in sequence order a bounded slice per event-loop turn, still answers
+// every other record when one answer throws, and counts as drained only once all is answered;
+// method: a real LMDB store behind a recorder, records submitted out of order, and a turn counter
+// running on setImmediate beside the pipeline.
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerSliceMax, CommitPipeline, type Durable } from '../dist/engine/commit-pipeline.js';
 import { makeRecord, type LogRecord } from '../dist/domain/log-record.js';
@@ -19,7 +20,7 @@ interface RecordEvent {
   turn: number;
 }
 
-function recordedPipeline(events: Event[], turn: () => number, failures: unknown[] = []): { pipeline: CommitPipeline; store: LmdbStore; groups: number[] } {
+function recordedPipeline(events: Event[], turn: () => number, failures: unknown[] = []): { pipeline: CommitPipeline; store: LmdbStore; groups: number[]; durations: number[] } {
   const dir = tempDirectory('shardmint-pipeline-');
   const store = new LmdbStore({ directory: dir.path, durability: 'flush' });
   cleanup = async () => {
@@ -37,12 +38,14 @@ function recordedPipeline(events: Event[], turn: () => number, failures: unknown
     return written;
   };
   const groups: number[] = [];
+  const durations: number[] = [];
   const pipeline = new CommitPipeline(store, 1, {
     applyDurable: (record) => events.push({ kind: 'apply', seq: record.seq, turn: turn() }),
     afterGroup: (records) => groups.push(records),
+    durableAfter: (ms) => durations.push(ms),
     fail: (error) => void failures.push(error),
   });
-  return { pipeline, store, groups };
+  return { pipeline, store, groups, durations };
 }
 
 function durable(seq: number, events: Event[], turn: () => number): { entry: Durable; answered: Promise<void> } {
@@ -70,7 +73,7 @@ describe('commit pipeline', () => {
       if (ticking) setImmediate(tick);
     };
     setImmediate(tick);
-    const { pipeline, groups } = recordedPipeline(events, () => turns);
+    const { pipeline, groups, durations } = recordedPipeline(events, () => turns);
     const total = 3 * answerSliceMax + 17;
     const ops = Array.from({ length: total }, (_, i) => durable(i + 1, events, () => turns));
     // Seq 1 alone starts the first group; the rest arrive out of order while it is written.
@@ -84,6 +87,9 @@ describe('commit pipeline', () => {
     ticking = false;
 
     expect(groups).toEqual([1, total - 1]);
+    // Each durable group reports how long it took from hand-off (a real write and sync: not 0).
+    expect(durations).toHaveLength(2);
+    for (const ms of durations) expect(ms).toBeGreaterThan(0);
     const answers = events.filter((e): e is RecordEvent => e.kind === 'answer');
     expect(answers.map((e) => e.seq)).toEqual(ops.map((_, i) => i + 1));
     // The second group's transaction started before the first group's answer ran.

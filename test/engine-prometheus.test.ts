@@ -1,6 +1,7 @@
 // Goal: engine.prometheusMetrics() exposes operations by kind and outcome, replays, rate-limit
-// refusals, lock counters and both histograms in valid Prometheus text, with counts that match what
-// happened; method: a small known workload, then the exposition parsed line by line.
+// refusals, lock counters and the histograms (latency, group-commit time, lock waits) in valid
+// Prometheus text, with counts that match what happened; method: a small known workload, then the
+// exposition parsed line by line.
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshEngine, seedAccounts } from './fixtures/engine.js';
 
@@ -31,6 +32,12 @@ describe('prometheus metrics', () => {
     expect(value(first, 'shardmint_operation_duration_seconds_count')).toBe(8);
     expect(value(first, 'shardmint_operation_duration_seconds_bucket{le="+Inf"}')).toBe(8);
     expect(first).toMatch(/# TYPE shardmint_lock_wait_seconds histogram/);
+    // One commit time per durable group, the same count in the snapshot and in the exposition.
+    const { commit } = engine.metrics();
+    expect(commit.groups).toBeGreaterThan(0);
+    expect(commit.durationMs.count).toBe(commit.groups);
+    expect(value(first, 'shardmint_group_commit_duration_seconds_count')).toBe(commit.groups);
+    expect(value(first, 'shardmint_group_commit_duration_seconds_sum')).toBeGreaterThan(0);
     await engine.mint({ account: 'alice', amount: 1n, chain: 'base', idempotencyKey: 'k1' });
     const second = await engine.prometheusMetrics();
     expect(value(second, 'shardmint_idempotent_replays_total')).toBe(2);

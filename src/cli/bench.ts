@@ -49,6 +49,13 @@ export interface BenchReport {
   readonly mainThreadCpuMicrosPerOperation: number | null;
   /** All threads' CPU per accepted mint (replays and other kinds not counted); null when the run minted nothing. */
   readonly cpuMicrosPerMint: number | null;
+  /**
+   * Time from a log group's hand-off to the store until the engine's thread learns it is durable,
+   * over the engine's life (setup included): every call in flight waits for the group ahead of it.
+   */
+  readonly commitMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** The same for the groups of the store ceiling run: the store's own commit time, no engine beside it. */
+  readonly storeCeilingCommitMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 export interface RunTally extends OutcomeTally {
@@ -88,6 +95,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       verified: verification.verified,
       mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
       cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
+      commitMs: { p50: round(metrics.commit.durationMs.p50, 3), p99: round(metrics.commit.durationMs.p99, 3), max: round(metrics.commit.durationMs.max, 3) },
+      storeCeilingCommitMs: ceiling.commitMs,
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -222,6 +231,8 @@ function printReport(
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
+  const times = (c: BenchReport['commitMs']): string => `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
+  log(`commit time     ${times(report.commitMs)} per group, hand-off to durable (since open); store ceiling run ${times(report.storeCeilingCommitMs)}`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id)`);
   log(`refusals        ${list(run.tally.refused)}; errors: ${list(run.tally.errors)}`);

@@ -3,6 +3,7 @@
 // durability, with no engine around it. Efficiency = engine ops/s / this.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHistogram } from 'node:perf_hooks';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { Durability } from '../store/store.js';
@@ -12,6 +13,8 @@ export interface CeilingResult {
   readonly groupSize: number;
   readonly seconds: number;
   readonly operationsPerSecond: number;
+  /** Each group's time from hand-off to durable: the store's own commit tail, to set the engine's beside. */
+  readonly commitMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 function mintLike(seq: number, at: number): LogRecord {
@@ -23,15 +26,20 @@ export async function measureStoreCeiling(parent: string, durability: Durability
   const store = new LmdbStore({ directory, durability });
   const size = Math.max(1, Math.round(groupSize));
   try {
+    const commits = createHistogram();
     const started = performance.now();
     const at = Date.now();
     for (let first = 1; first <= records; first += size) {
       const group: LogRecord[] = [];
       for (let seq = first; seq < first + size && seq <= records; seq++) group.push(mintLike(seq, at));
+      const handedOff = performance.now();
       await store.appendGroup(group);
+      commits.record(Math.max(1, Math.round((performance.now() - handedOff) * 1000)));
     }
     const seconds = (performance.now() - started) / 1000;
-    return { records, groupSize: size, seconds, operationsPerSecond: Math.round(records / seconds) };
+    const ms = (us: number): number => Math.round(us) / 1000;
+    const commitMs = { p50: ms(commits.percentile(50)), p99: ms(commits.percentile(99)), max: ms(commits.max) };
+    return { records, groupSize: size, seconds, operationsPerSecond: Math.round(records / seconds), commitMs };
   } finally {
     await store.close();
     rmSync(directory, { recursive: true, force: true });

@@ -29,6 +29,8 @@ export interface PipelineHooks {
   applyDurable(record: LogRecord): void;
   /** Called after each durable group with its record count. */
   afterGroup(records: number): void;
+  /** A group was durable `ms` after it was handed to the store (seen from this thread). */
+  durableAfter(ms: number): void;
   fail(error: unknown): void;
 }
 
@@ -106,16 +108,19 @@ export class CommitPipeline {
     this.#writing = true;
     try {
       let group = this.#takeGroup();
+      let handedOff = performance.now();
       let written = group.length > 0 ? this.#append(group) : undefined;
       while (written !== undefined) {
         await written;
         if (this.#failure !== undefined) return;
+        this.#hooks.durableAfter(performance.now() - handedOff);
         for (const entry of group) this.#hooks.applyDurable(entry.record);
         this.#writingGroup = [];
         this.stats.groups++;
         this.stats.records += group.length;
         const durable = group;
         group = this.#takeGroup();
+        handedOff = performance.now();
         written = group.length > 0 ? this.#append(group) : undefined;
         this.#answerSoon(durable);
       }

@@ -32,7 +32,7 @@ import { CommitPipeline } from './commit-pipeline.js';
 import { DirectoryLock } from './directory-lock.js';
 import { DurableLedger } from './durable-ledger.js';
 import { IdempotencyIndex, mainKeys } from './idempotency-index.js';
-import { EngineMetrics, type RecoverySnapshot } from './metrics.js';
+import { EngineMetrics, type MetricsSnapshot, type RecoverySnapshot } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } from './record-views.js';
@@ -154,6 +154,7 @@ export class EngineCore implements Settler, KeyedHost {
     this.#pipeline = new CommitPipeline(this.#store, this.derived.ledger.watermark + 1, {
       applyDurable: (record) => this.#projector.apply(record),
       afterGroup: (records) => this.#afterGroup(records),
+      durableAfter: (ms) => this.metrics.recordCommit(ms),
       fail: (error) => this.fail(error),
     });
     // From here on the workers take the shards' keys; the router lends a shard's table back between batches.
@@ -608,8 +609,8 @@ export class EngineCore implements Settler, KeyedHost {
     return Number(this.#counters.read(globalSlot.sequence)) - this.derived.ledger.watermark;
   }
 
-  get commitStats(): { groups: number; records: number } {
-    return { ...this.#pipeline.stats };
+  get commitStats(): MetricsSnapshot['commit'] {
+    return { ...this.#pipeline.stats, durationMs: this.metrics.commitDurations() };
   }
 
   get sharedMemoryBytes(): number {

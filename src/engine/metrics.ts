@@ -1,5 +1,5 @@
-// A first metrics snapshot: operations by type and outcome, replays, and call latency quantiles
-// from a perf_hooks histogram (microseconds, no allocation per record).
+// A first metrics snapshot: operations by type and outcome, replays, and the quantiles of call
+// latency and of group-commit time from perf_hooks histograms (microseconds, no allocation per record).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
 export interface LatencySnapshot {
@@ -43,8 +43,13 @@ export interface MetricsSnapshot {
   readonly recordsAwaitingCommit: number;
   readonly idempotencyKeysInMemory: number;
   readonly checkpoints: number;
-  /** Durable log groups and records since open: records / groups is the group-commit size. */
-  readonly commit: { readonly groups: number; readonly records: number };
+  /**
+   * Durable log groups and records since open (records / groups is the group-commit size), and the
+   * time from a group's hand-off to the store until the engine's thread learns it is durable: the
+   * write, the sync, and the wait for that thread to take the news. Every call in flight waits for
+   * the group ahead of it, so this tail is the operations' tail (README, Benchmarks).
+   */
+  readonly commit: { readonly groups: number; readonly records: number; readonly durationMs: LatencySnapshot };
   /** Size of the shared memory of the accounts (fixed at open by maxAccounts and the rate window). */
   readonly sharedMemoryBytes: number;
   /**
@@ -61,11 +66,35 @@ export interface MetricsSnapshot {
 /** Latency bucket bounds for the Prometheus histogram, in seconds. */
 export const latencyBoundsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
+/** Durations into a perf_hooks histogram (quantiles) and the fixed buckets of the Prometheus histogram. */
+class Durations {
+  readonly #histogram: RecordableHistogram = createHistogram();
+  readonly #buckets = new Array<number>(latencyBoundsSeconds.length + 1).fill(0);
+  #sumSeconds = 0;
+
+  record(seconds: number): void {
+    this.#histogram.record(Math.max(1, Math.round(seconds * 1e6)));
+    let bucket = 0;
+    while (bucket < latencyBoundsSeconds.length && seconds > (latencyBoundsSeconds[bucket] ?? 0)) bucket++;
+    this.#buckets[bucket] = (this.#buckets[bucket] ?? 0) + 1;
+    this.#sumSeconds += seconds;
+  }
+
+  buckets(): { boundsSeconds: readonly number[]; counts: readonly number[]; sumSeconds: number } {
+    return { boundsSeconds: latencyBoundsSeconds, counts: [...this.#buckets], sumSeconds: this.#sumSeconds };
+  }
+
+  snapshot(): LatencySnapshot {
+    const h = this.#histogram;
+    const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
+    return { count: h.count, p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max) };
+  }
+}
+
 export class EngineMetrics {
   readonly #counts = new Map<string, Map<string, number>>();
-  readonly #latency: RecordableHistogram = createHistogram();
-  readonly #latencyBuckets = new Array<number>(latencyBoundsSeconds.length + 1).fill(0);
-  #latencySumSeconds = 0;
+  readonly #latency = new Durations();
+  readonly #commits = new Durations();
   checkpoints = 0;
 
   count(kind: string, outcome: string): void {
@@ -78,16 +107,20 @@ export class EngineMetrics {
   }
 
   recordLatency(startedMs: number): void {
-    const seconds = (performance.now() - startedMs) / 1000;
-    this.#latency.record(Math.max(1, Math.round(seconds * 1e6)));
-    let bucket = 0;
-    while (bucket < latencyBoundsSeconds.length && seconds > (latencyBoundsSeconds[bucket] ?? 0)) bucket++;
-    this.#latencyBuckets[bucket] = (this.#latencyBuckets[bucket] ?? 0) + 1;
-    this.#latencySumSeconds += seconds;
+    this.#latency.record((performance.now() - startedMs) / 1000);
+  }
+
+  /** A log group went from the pipeline to durable in `ms`. */
+  recordCommit(ms: number): void {
+    this.#commits.record(ms / 1000);
   }
 
   latencyBuckets(): { boundsSeconds: readonly number[]; counts: readonly number[]; sumSeconds: number } {
-    return { boundsSeconds: latencyBoundsSeconds, counts: [...this.#latencyBuckets], sumSeconds: this.#latencySumSeconds };
+    return this.#latency.buckets();
+  }
+
+  commitBuckets(): { boundsSeconds: readonly number[]; counts: readonly number[]; sumSeconds: number } {
+    return this.#commits.buckets();
   }
 
   operations(): Record<string, Record<string, number>> {
@@ -97,8 +130,10 @@ export class EngineMetrics {
   }
 
   latency(): LatencySnapshot {
-    const h = this.#latency;
-    const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
-    return { count: h.count, p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max) };
+    return this.#latency.snapshot();
+  }
+
+  commitDurations(): LatencySnapshot {
+    return this.#commits.snapshot();
   }
 }

@@ -376,13 +376,14 @@ export class MintEngine {
   /**
    * The metrics in the Prometheus text exposition format (prom-client): operations by kind and
    * outcome, replays, rate-limit refusals, lock acquisitions / contention / timeouts, worker deaths,
-   * durable sequence and watermark lag, queue depth, and histograms of operation latency and lock
-   * waits. Serve it from your HTTP endpoint with content type `prometheusContentType`.
+   * durable sequence and watermark lag, queue depth, and histograms of operation latency, group-commit
+   * time and lock waits. Serve it from your HTTP endpoint with content type `prometheusContentType`.
    */
   prometheusMetrics(): Promise<string> {
     this.#prometheus ??= new PrometheusExporter({
       snapshot: () => this.metrics(),
       latency: () => this.#core.metrics.latencyBuckets(),
+      commits: () => this.#core.metrics.commitBuckets(),
       lockWaits: () => lockWaitCounts(this.#core.lockMetrics()),
       watermarkLag: () => this.#core.watermarkLag,
     });

@@ -1,7 +1,7 @@
 // Prometheus exposition with prom-client: one registry per engine; counters and gauges read the
 // engine's own counters in collect(), at scrape time, so operations pay nothing for them. prom-client
-// histograms can only be fed observation by observation, so the two histograms (operation latency,
-// lock waits) are counted into fixed buckets by the engine and written in the same text format.
+// histograms can only be fed observation by observation, so the three histograms (operation latency,
+// group-commit time, lock waits) are counted into fixed buckets by the engine and written in the same text format.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsSnapshot } from './metrics.js';
 
@@ -15,6 +15,8 @@ export interface HistogramCounts {
 export interface PrometheusSource {
   snapshot(): MetricsSnapshot;
   latency(): HistogramCounts;
+  /** Time from a log group's hand-off to the store until it is durable. */
+  commits(): HistogramCounts;
   lockWaits(): HistogramCounts;
   /** Sequence numbers taken but not yet durable. */
   watermarkLag(): number;
@@ -63,6 +65,7 @@ export class PrometheusExporter {
     return (
       counters +
       histogramText('shardmint_operation_duration_seconds', 'Time from call to answer of each operation.', this.#source.latency()) +
+      histogramText('shardmint_group_commit_duration_seconds', 'Time from the hand-off of a log group to the store until it is durable.', this.#source.commits()) +
       histogramText('shardmint_lock_wait_seconds', 'Duration of contended account-lock waits.', this.#source.lockWaits())
     );
   }
