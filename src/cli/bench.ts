@@ -14,7 +14,7 @@ import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { countCode, type OutcomeTally } from './requests.js';
-import { measureStoreCeiling } from './store-ceiling.js';
+import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
 import { threadCpuNanos } from './thread-cpu.js';
 
 export interface BenchOptions {
@@ -53,9 +53,9 @@ export interface BenchReport {
    * Time from a log group's hand-off to the store until the engine's thread learns it is durable,
    * over the engine's life (setup included): every call in flight waits for the group ahead of it.
    */
-  readonly commitMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly commitMs: CommitTimes;
   /** The same for the groups of the store ceiling run: the store's own commit time, no engine beside it. */
-  readonly storeCeilingCommitMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly storeCeilingCommitMs: CommitTimes;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -231,7 +231,7 @@ function printReport(
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
-  const times = (c: BenchReport['commitMs']): string => `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
+  const times = (c: CommitTimes): string => `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
   log(`commit time     ${times(report.commitMs)} per group, hand-off to durable (since open); store ceiling run ${times(report.storeCeilingCommitMs)}`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id)`);

@@ -8,13 +8,20 @@ import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { Durability } from '../store/store.js';
 
+/** Quantiles of the time from a group's hand-off to the store until it is durable, in ms. */
+export interface CommitTimes {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
 export interface CeilingResult {
   readonly records: number;
   readonly groupSize: number;
   readonly seconds: number;
   readonly operationsPerSecond: number;
   /** Each group's time from hand-off to durable: the store's own commit tail, to set the engine's beside. */
-  readonly commitMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly commitMs: CommitTimes;
 }
 
 function mintLike(seq: number, at: number): LogRecord {

@@ -47,7 +47,7 @@ export interface MetricsSnapshot {
    * Durable log groups and records since open (records / groups is the group-commit size), and the
    * time from a group's hand-off to the store until the engine's thread learns it is durable: the
    * write, the sync, and the wait for that thread to take the news. Every call in flight waits for
-   * the group ahead of it, so this tail is the operations' tail (README, Benchmarks).
+   * the group ahead of it, so this tail shows in the operations' tail (README, Benchmarks).
    */
   readonly commit: { readonly groups: number; readonly records: number; readonly durationMs: LatencySnapshot };
   /** Size of the shared memory of the accounts (fixed at open by maxAccounts and the rate window). */
