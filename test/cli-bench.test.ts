@@ -26,7 +26,7 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'verified'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified'].sort(),
     );
     expect(Object.keys(report['latencyMs'] as object).sort()).toEqual(['max', 'p50', 'p95', 'p99']);
     expect(report['verified']).toBe(true);
@@ -50,7 +50,17 @@ describe('shardmint bench', () => {
     if (process.platform === 'linux') {
       expect(mainCpu).toBeGreaterThan(0);
       expect(mainCpu).toBeLessThanOrEqual(report['cpuMicrosPerOperation'] as number);
-    } else expect(mainCpu).toBeNull();
+      // Waiting for a core: a share of the run for the main thread, an average count for all threads.
+      const mainWait = report['mainThreadWaitShare'] as number;
+      expect(mainWait).toBeGreaterThanOrEqual(0);
+      expect(mainWait).toBeLessThanOrEqual(1);
+      expect(report['threadsWaitingForCore']).toBeGreaterThanOrEqual(0);
+      expect(run.stdout).toMatch(/^cpu contention\s+\S+ of the process's threads waiting for a core/m);
+    } else {
+      expect(mainCpu).toBeNull();
+      expect(report['mainThreadWaitShare']).toBeNull();
+      expect(report['threadsWaitingForCore']).toBeNull();
+    }
   });
 
   it('refuses a bad mix with a clear message', () => {

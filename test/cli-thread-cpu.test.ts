@@ -1,14 +1,31 @@
-// Goal: the bench's main-thread CPU reading counts this thread's own work and not another thread's;
-// method: busy-loop here and in a worker thread, and compare the readings before and after each.
+// Goal: the bench's scheduler readings count what they claim: the main thread's CPU its own work and
+// not another thread's, the process's readings every thread's, and waits for a core only when there
+// are more runnable threads than cores; method: busy-loop here and in worker threads, and compare
+// the readings before and after.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { threadCpuNanos } from '../dist/cli/thread-cpu.js';
+import { processSchedTimes, threadCpuNanos, threadSchedTimes } from '../dist/cli/thread-cpu.js';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end) {
     // busy
   }
+}
+
+/** Runs `count` workers that each busy-loop for `ms`, and resolves once all have ended. */
+async function busyWorkers(count: number, ms: number): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(`const end = Date.now() + ${ms}; while (Date.now() < end) {}`, { eval: true }));
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise((resolve, reject) => {
+          worker.once('exit', resolve);
+          worker.once('error', reject);
+        }),
+    ),
+  );
 }
 
 describe.runIf(process.platform === 'linux')('threadCpuNanos', () => {
@@ -22,13 +39,52 @@ describe.runIf(process.platform === 'linux')('threadCpuNanos', () => {
 
   it('does not count another thread busy meanwhile', { timeout: 20_000 }, async () => {
     const before = threadCpuNanos() ?? Number.NaN;
-    const worker = new Worker('const end = Date.now() + 300; while (Date.now() < end) {}', { eval: true });
-    await new Promise((resolve, reject) => {
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    });
+    await busyWorkers(1, 300);
     const after = threadCpuNanos() ?? Number.NaN;
     // The worker ran ~300 ms of CPU; this thread only waited for it (and started it).
     expect(after - before).toBeLessThan(200e6);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('scheduler times', () => {
+  it("read this thread's run time as part of the whole process's", () => {
+    const threadBefore = threadSchedTimes();
+    const processBefore = processSchedTimes();
+    spin(60);
+    const threadAfter = threadSchedTimes();
+    const processAfter = processSchedTimes();
+    expect(threadBefore).toBeDefined();
+    expect(processBefore).toBeDefined();
+    const threadRun = (threadAfter?.runNanos ?? Number.NaN) - (threadBefore?.runNanos ?? Number.NaN);
+    const processRun = (processAfter?.runNanos ?? Number.NaN) - (processBefore?.runNanos ?? Number.NaN);
+    expect(threadRun).toBeGreaterThanOrEqual(40e6);
+    expect(processRun).toBeGreaterThanOrEqual(threadRun);
+    expect((threadAfter?.waitNanos ?? -1) - (threadBefore?.waitNanos ?? 0)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('count waits for a core when more threads are runnable than there are cores', { timeout: 30_000 }, async () => {
+    const before = processSchedTimes();
+    // Two busy threads more than cores, for 400 ms: some must wait their turn. Each then stays alive
+    // until terminated, so that the process reading below still counts it.
+    const script = `const { parentPort } = require('node:worker_threads'); const end = Date.now() + 400; while (Date.now() < end) {} parentPort.postMessage('done'); parentPort.on('message', () => {});`;
+    const workers = Array.from({ length: availableParallelism() + 2 }, () => new Worker(script, { eval: true }));
+    try {
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise((resolve, reject) => {
+              worker.once('message', resolve);
+              worker.once('error', reject);
+            }),
+        ),
+      );
+      const after = processSchedTimes();
+      const waited = (after?.waitNanos ?? Number.NaN) - (before?.waitNanos ?? Number.NaN);
+      expect(waited).toBeGreaterThan(0);
+      // Their run time is counted as well: each ran a good part of its 400 ms.
+      expect((after?.runNanos ?? Number.NaN) - (before?.runNanos ?? Number.NaN)).toBeGreaterThan(300e6);
+    } finally {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    }
   });
 });

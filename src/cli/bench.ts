@@ -15,7 +15,7 @@ import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-wo
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
-import { threadCpuNanos } from './thread-cpu.js';
+import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
 
 export interface BenchOptions {
   readonly seconds?: number;
@@ -56,6 +56,12 @@ export interface BenchReport {
   readonly commitMs: CommitTimes;
   /** The same for the groups of the store ceiling run: the store's own commit time, no engine beside it. */
   readonly storeCeilingCommitMs: CommitTimes;
+  /**
+   * CPU contention: the share of the run the main thread was ready to run but waited for a core,
+   * and how many of the process's threads waited for one on average. Null off Linux.
+   */
+  readonly mainThreadWaitShare: number | null;
+  readonly threadsWaitingForCore: number | null;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -97,6 +103,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
       commitMs: { p50: round(metrics.commit.durationMs.p50, 3), p99: round(metrics.commit.durationMs.p99, 3), max: round(metrics.commit.durationMs.max, 3) },
       storeCeilingCommitMs: ceiling.commitMs,
+      mainThreadWaitShare: run.mainWaitMicros === undefined ? null : round(run.mainWaitMicros / (run.seconds * 1e6), 3),
+      threadsWaitingForCore: run.threadsWaitMicros === undefined ? null : round(run.threadsWaitMicros / (run.seconds * 1e6), 2),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -126,6 +134,9 @@ interface RunResult {
   readonly seconds: number;
   readonly cpuMicros: number;
   readonly mainCpuMicros: number | undefined;
+  /** Time the main thread, and all threads together, were ready to run but waited for a core. */
+  readonly mainWaitMicros: number | undefined;
+  readonly threadsWaitMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
 }
 
@@ -138,7 +149,8 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const durationMs = (options.seconds ?? 3600) * 1000;
   const bar = options.progress ? progressBar(options) : undefined;
   const cpuBefore = process.cpuUsage();
-  const mainBefore = threadCpuNanos();
+  const mainBefore = threadSchedTimes();
+  const threadsBefore = processSchedTimes();
   const started = performance.now();
   // A timer ends the run, not a clock read per call: the driver shares the engine's thread.
   let timeUp = false;
@@ -172,11 +184,19 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const mainAfter = threadCpuNanos();
-  const mainCpuMicros = mainBefore === undefined || mainAfter === undefined ? undefined : (mainAfter - mainBefore) / 1000;
+  const mainAfter = threadSchedTimes();
+  const threadsAfter = processSchedTimes();
+  const mainCpuMicros = micros(mainBefore, mainAfter, 'runNanos');
+  const mainWaitMicros = micros(mainBefore, mainAfter, 'waitNanos');
+  const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, latencyMs };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs };
+}
+
+/** Microseconds of `field` between two readings, or undefined where either is missing. */
+function micros(before: SchedTimes | undefined, after: SchedTimes | undefined, field: keyof SchedTimes): number | undefined {
+  return before === undefined || after === undefined ? undefined : Math.max(0, after[field] - before[field]) / 1000;
 }
 
 /** Counts one answer; a duplicate must carry the id its original got. */
@@ -227,7 +247,10 @@ function printReport(
   log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
   const main = report.mainThreadCpuMicrosPerOperation;
   const perMint = report.cpuMicrosPerMint === null ? '' : `, ${report.cpuMicrosPerMint} µs per accepted mint`;
-  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy)`}`);
+  const busy = `${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy`;
+  const waiting = report.mainThreadWaitShare === null ? '' : `, ${(100 * report.mainThreadWaitShare).toFixed(1)}% waiting for a core`;
+  log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${busy}${waiting})`}`);
+  if (report.threadsWaitingForCore !== null) log(`cpu contention  ${report.threadsWaitingForCore} of the process's threads waiting for a core on average (ready to run, none free)`);
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
