@@ -2,9 +2,8 @@
 // requests in flight, measures throughput, latency (a real histogram), CPU per operation (all
 // threads), peak RSS and shared memory per account, then verifies the result against the durable
 // log and measures the raw store ceiling of the same durable work.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHistogram } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { MintEngine } from '../engine/mint-engine.js';
@@ -15,6 +14,7 @@ import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-wo
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
 
 export interface BenchOptions {
@@ -74,7 +74,7 @@ const setupChunk = 4096;
 
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<{ report: BenchReport; tally: RunTally }> {
   if (options.store !== 'lmdb') throw new Error("--store native-free is not available yet: the native-free store has its own issue");
-  const path = options.path ?? mkdtempSync(join(tmpdir(), 'shardmint-bench-'));
+  const path = options.path ?? makeTempDir(tmpdir(), 'shardmint-bench-');
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
   try {
     const engine = await MintEngine.open(engineOptions);
@@ -110,7 +110,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     return { report, tally: run.tally };
   } finally {
-    if (options.path === undefined) rmSync(path, { recursive: true, force: true });
+    if (options.path === undefined) removeTempDir(path);
   }
 }
 

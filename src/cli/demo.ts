@@ -1,11 +1,10 @@
 // `shardmint demo`: a short, self-checking tour of the engine in a temporary directory that it
 // removes afterwards. Concurrent mints, transfers and payments across the workers, then a reopen
 // that must recover exactly the same state.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { formatUsdc, parseUsdc } from '../domain/amount.js';
 import { MintEngine } from '../engine/mint-engine.js';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 
 export interface DemoOptions {
   readonly accounts: number;
@@ -14,7 +13,7 @@ export interface DemoOptions {
 }
 
 export async function runDemo(options: DemoOptions, log: (line: string) => void): Promise<boolean> {
-  const path = mkdtempSync(join(tmpdir(), 'shardmint-demo-'));
+  const path = makeTempDir(tmpdir(), 'shardmint-demo-');
   try {
     const ids = Array.from({ length: options.accounts }, (_, i) => `acct-${i}`);
     const engine = await MintEngine.open({ path, workers: options.workers, mintRateLimit: null, maxAccounts: 100_000 });
@@ -49,6 +48,6 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     log(`money conserved: ${conserved}; state recovered after reopen: ${recovered}`);
     return conserved && recovered;
   } finally {
-    rmSync(path, { recursive: true, force: true });
+    removeTempDir(path);
   }
 }

@@ -1,14 +1,14 @@
 // `shardmint stress`: deadlock-freedom and crash-safety stress. Circular cross-shard transfers,
 // mints, burns and payments on a few hot accounts, worker threads terminated at random moments, the
 // deadlock detector scanning shared memory throughout, then an audit of the durable result.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { MintEngine } from '../engine/mint-engine.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import { auditRun, type AuditResult } from './stress-audit.js';
 import { newTally, runLane, type Acknowledged, type WorkloadShape, type WorkloadTally } from './stress-workload.js';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 
 export interface StressOptions {
   readonly seconds: number;
@@ -38,7 +38,7 @@ const initialBalance = 1_000_000_000n;
 const laneOperationsMax = 10_000_000;
 
 export async function runStress(options: StressOptions, log: (line: string) => void): Promise<{ report: StressReport; passed: boolean }> {
-  const path = options.path ?? mkdtempSync(join(tmpdir(), 'shardmint-stress-'));
+  const path = options.path ?? makeTempDir(tmpdir(), 'shardmint-stress-');
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(options.accounts, 16), mintRateLimit: null, detectDeadlocks: true };
   try {
     const engine = await MintEngine.open(engineOptions);
@@ -67,7 +67,7 @@ export async function runStress(options: StressOptions, log: (line: string) => v
     const passed = report.invariantsHeld && report.lockTimeouts === 0 && report.deadlockCycles === 0 && tally.errors.size === 0;
     return { report, passed };
   } finally {
-    if (options.path === undefined) rmSync(path, { recursive: true, force: true });
+    if (options.path === undefined) removeTempDir(path);
   }
 }
 
