@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { processSchedTimes, threadCpuNanos, threadSchedTimes } from '../dist/cli/thread-cpu.js';
+import { processSchedTimes, threadSchedTimes } from '../dist/cli/thread-cpu.js';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -14,33 +14,37 @@ function spin(ms: number): void {
   }
 }
 
-/** Runs `count` workers that each busy-loop for `ms`, and resolves once all have ended. */
-async function busyWorkers(count: number, ms: number): Promise<void> {
-  const workers = Array.from({ length: count }, () => new Worker(`const end = Date.now() + ${ms}; while (Date.now() < end) {}`, { eval: true }));
+/** Resolves once every worker has emitted `event`; rejects on a worker's error. */
+async function eachOnce(workers: readonly Worker[], event: 'exit' | 'message'): Promise<void> {
   await Promise.all(
     workers.map(
       (worker) =>
         new Promise((resolve, reject) => {
-          worker.once('exit', resolve);
+          worker.once(event, resolve);
           worker.once('error', reject);
         }),
     ),
   );
 }
 
-describe.runIf(process.platform === 'linux')('threadCpuNanos', () => {
+/** This thread's CPU nanoseconds, NaN where the kernel does not tell. */
+function cpuNanos(): number {
+  return threadSchedTimes()?.runNanos ?? Number.NaN;
+}
+
+describe.runIf(process.platform === 'linux')('the main thread\'s CPU reading', () => {
   it('grows by about the time this thread spent on the CPU', () => {
-    const before = threadCpuNanos() ?? Number.NaN;
+    const before = cpuNanos();
     spin(60);
-    const after = threadCpuNanos() ?? Number.NaN;
+    const after = cpuNanos();
     expect(after - before).toBeGreaterThanOrEqual(40e6);
     expect(after - before).toBeLessThan(10e9);
   });
 
   it('does not count another thread busy meanwhile', { timeout: 20_000 }, async () => {
-    const before = threadCpuNanos() ?? Number.NaN;
-    await busyWorkers(1, 300);
-    const after = threadCpuNanos() ?? Number.NaN;
+    const before = cpuNanos();
+    await eachOnce([new Worker('const end = Date.now() + 300; while (Date.now() < end) {}', { eval: true })], 'exit');
+    const after = cpuNanos();
     // The worker ran ~300 ms of CPU; this thread only waited for it (and started it).
     expect(after - before).toBeLessThan(200e6);
   });
@@ -69,15 +73,7 @@ describe.runIf(process.platform === 'linux')('scheduler times', () => {
     const script = `const { parentPort } = require('node:worker_threads'); const end = Date.now() + 400; while (Date.now() < end) {} parentPort.postMessage('done'); parentPort.on('message', () => {});`;
     const workers = Array.from({ length: availableParallelism() + 2 }, () => new Worker(script, { eval: true }));
     try {
-      await Promise.all(
-        workers.map(
-          (worker) =>
-            new Promise((resolve, reject) => {
-              worker.once('message', resolve);
-              worker.once('error', reject);
-            }),
-        ),
-      );
+      await eachOnce(workers, 'message');
       const after = processSchedTimes();
       const waited = (after?.waitNanos ?? Number.NaN) - (before?.waitNanos ?? Number.NaN);
       expect(waited).toBeGreaterThan(0);

@@ -18,11 +18,6 @@ export interface SchedTimes {
   readonly waitNanos: number;
 }
 
-/** Nanoseconds this thread has run, or undefined where the kernel does not tell. */
-export function threadCpuNanos(): number | undefined {
-  return threadSchedTimes()?.runNanos;
-}
-
 /** This thread's scheduler times, or undefined where the kernel does not tell. */
 export function threadSchedTimes(): SchedTimes | undefined {
   return readSchedTimes(threadPath);
