@@ -17,7 +17,8 @@ describe('shardmint bench', () => {
     remove = dir.remove;
     const json = join(dir.path, 'report.json');
     const args = ['bench', '--seconds', '3', '--accounts', '5000', '--mix', 'mint:60,transfer:20,burn:5,pay:10,refund:5', '--duplicates', '0.1', '--skew', '0.8', '--concurrency', '512', '--json', json];
-    const run = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 110_000 });
+    // As npm start runs it: V8's helper pool sized to the machine, which the report must name.
+    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     for (const label of ['throughput', 'latency', 'cpu', 'memory', 'group commit', 'commit time', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
@@ -26,8 +27,11 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags'].sort(),
     );
+    expect(report['nodeFlags']).toContain('--v8-pool-size=0');
+    expect(run.stdout).toMatch(/; Node v\d+\.\d+\.\d+ .*--v8-pool-size=0/m);
+    expect(run.stdout).not.toMatch(/helper pool at its default size/);
     expect(Object.keys(report['latencyMs'] as object).sort()).toEqual(['max', 'p50', 'p95', 'p99']);
     expect(report['verified']).toBe(true);
     // Commit times, the engine's and the ceiling run's, are real durations in order: some time
@@ -61,6 +65,17 @@ describe('shardmint bench', () => {
       expect(report['mainThreadWaitShare']).toBeNull();
       expect(report['threadsWaitingForCore']).toBeNull();
     }
+  });
+
+  it("says when V8's helper pool was left at its default size", { timeout: 60_000 }, () => {
+    const run = spawnSync(process.execPath, [main, 'bench', '--operations', '2000', '--accounts', '100', '--concurrency', '64'], {
+      encoding: 'utf8',
+      timeout: 50_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/V8 helper pool at its default size \(npm start passes --v8-pool-size=0\)/);
+    expect(run.stdout).toMatch(/^verified\s+yes$/m);
   });
 
   it('refuses a bad mix with a clear message', () => {

@@ -62,6 +62,8 @@ export interface BenchReport {
    */
   readonly mainThreadWaitShare: number | null;
   readonly threadsWaitingForCore: number | null;
+  /** Node's flags for the run (command line, then NODE_OPTIONS): V8's helper pool size moves the figures. */
+  readonly nodeFlags: readonly string[];
 }
 
 export interface RunTally extends OutcomeTally {
@@ -105,6 +107,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       storeCeilingCommitMs: ceiling.commitMs,
       mainThreadWaitShare: run.mainWaitMicros === undefined ? null : round(run.mainWaitMicros / (run.seconds * 1e6), 3),
       threadsWaitingForCore: run.threadsWaitMicros === undefined ? null : round(run.threadsWaitMicros / (run.seconds * 1e6), 2),
+      nodeFlags: nodeFlags(),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -217,6 +220,22 @@ function idOf(result: Record<string, unknown>): string {
   return String(result['mintId'] ?? result['burnId'] ?? result['transferId'] ?? result['transactionId']);
 }
 
+/** Node's flags for this process: its command line, then NODE_OPTIONS. */
+function nodeFlags(): string[] {
+  const fromEnvironment = (process.env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
+  return [...process.execArgv, ...fromEnvironment];
+}
+
+/**
+ * V8 runs garbage collection and compilation on a pool of helper threads, 4 by default whatever
+ * the machine: on 2 cores they compete with the workers and LMDB's writer for a core, so the
+ * report says how the pool was sized (npm start sizes it to the machine: README, Benchmarks).
+ */
+function describeNode(flags: readonly string[]): string {
+  const pool = flags.some((flag) => flag.startsWith('--v8-pool-size')) ? '' : ', V8 helper pool at its default size (npm start passes --v8-pool-size=0)';
+  return `Node ${process.version}${flags.length === 0 ? '' : ` ${flags.join(' ')}`}${pool}`;
+}
+
 function progressBar(options: BenchOptions): SingleBar {
   const byTime = options.operations === undefined;
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
@@ -242,7 +261,7 @@ function printReport(
   const list = (map: Map<string, number>): string => (map.size === 0 ? 'none' : [...map].map(([k, v]) => `${k} ${n(v)}`).join(', '));
   const mix = options.mix.map(([kind, weight]) => `${kind}:${weight}`).join(',');
   log(`shardmint bench: ${run.seconds.toFixed(1)} s, ${options.workers} workers, ${n(options.accounts)} accounts, mix ${mix}, concurrency ${options.concurrency}, durability ${options.durability}, seed ${options.seed}`);
-  log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}; Node ${process.version}, store ${options.store}`);
+  log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}, store ${options.store}; ${describeNode(report.nodeFlags)}`);
   log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)`);
   log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
   const main = report.mainThreadCpuMicrosPerOperation;
