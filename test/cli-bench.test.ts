@@ -21,13 +21,13 @@ describe('shardmint bench', () => {
     const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    for (const label of ['throughput', 'latency', 'cpu', 'memory', 'group commit', 'commit time', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
+    for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'memory', 'group commit', 'commit time', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
       expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
     }
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses'].sort(),
     );
     expect(report['nodeFlags']).toContain('--v8-pool-size=0');
     expect(run.stdout).toMatch(/; Node v\d+\.\d+\.\d+ .*--v8-pool-size=0/m);
@@ -46,6 +46,16 @@ describe('shardmint bench', () => {
     for (const key of ['operationsPerSecond', 'mintsPerSecond', 'cpuMicrosPerOperation', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingOperationsPerSecond', 'efficiency']) {
       expect(report[key], key).toBeGreaterThan(0);
     }
+    // The main thread collects its young generation many times a second under this load: pauses
+    // were seen, and their figures hang together.
+    const gc = report['mainThreadGcPauses'] as Record<string, number>;
+    expect(Object.keys(gc).sort()).toEqual(['fullCollections', 'longestMs', 'otherPauses', 'scavenges', 'shareOfRun', 'totalMs']);
+    expect(gc['scavenges']).toBeGreaterThan(0);
+    expect(gc['longestMs']).toBeGreaterThan(0);
+    expect(gc['longestMs']).toBeLessThanOrEqual(gc['totalMs'] as number);
+    expect(gc['shareOfRun']).toBeGreaterThan(0);
+    expect(gc['shareOfRun']).toBeLessThan(1);
+    expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.
     expect(report['cpuMicrosPerMint']).toBeGreaterThan(report['cpuMicrosPerOperation'] as number);
     expect(run.stdout).toMatch(/µs per accepted mint/);

@@ -12,6 +12,7 @@ import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
+import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
@@ -64,6 +65,8 @@ export interface BenchReport {
   readonly threadsWaitingForCore: number | null;
   /** Node's flags for the run (command line, then NODE_OPTIONS): V8's helper pool size moves the figures. */
   readonly nodeFlags: readonly string[];
+  /** The main thread's garbage-collection pauses during the run, and their total as a share of it. */
+  readonly mainThreadGcPauses: GcPauses & { readonly shareOfRun: number };
 }
 
 export interface RunTally extends OutcomeTally {
@@ -108,6 +111,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       mainThreadWaitShare: run.mainWaitMicros === undefined ? null : round(run.mainWaitMicros / (run.seconds * 1e6), 3),
       threadsWaitingForCore: run.threadsWaitMicros === undefined ? null : round(run.threadsWaitMicros / (run.seconds * 1e6), 2),
       nodeFlags: nodeFlags(),
+      mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -141,6 +145,7 @@ interface RunResult {
   readonly mainWaitMicros: number | undefined;
   readonly threadsWaitMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
+  readonly gc: GcPauses;
 }
 
 /** Runs `concurrency` lanes of requests until the time or the operation budget is spent. */
@@ -154,6 +159,7 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadSchedTimes();
   const threadsBefore = processSchedTimes();
+  const stopGcWatch = watchGcPauses();
   const started = performance.now();
   // A timer ends the run, not a clock read per call: the driver shares the engine's thread.
   let timeUp = false;
@@ -185,16 +191,18 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
     clearInterval(ticker);
     bar?.stop();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
+  const seconds = (ended - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = threadSchedTimes();
   const threadsAfter = processSchedTimes();
+  const gc = await stopGcWatch(ended);
   const mainCpuMicros = micros(mainBefore, mainAfter, 'runNanos');
   const mainWaitMicros = micros(mainBefore, mainAfter, 'waitNanos');
   const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc };
 }
 
 /** Microseconds of `field` between two readings, or undefined where either is missing. */
@@ -236,6 +244,14 @@ function describeNode(flags: readonly string[]): string {
   return `Node ${process.version}${flags.length === 0 ? '' : ` ${flags.join(' ')}`}${pool}`;
 }
 
+/** The main thread's collection pauses, in one line: how many of which kind, their total and the longest. */
+function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) => string): string {
+  const count = gc.scavenges + gc.fullCollections + gc.otherPauses;
+  const kinds = `${n(gc.scavenges)} scavenges, ${n(gc.fullCollections)} full collections, ${n(gc.otherPauses)} other`;
+  const total = `${n(gc.totalMs)} ms in all (${(100 * gc.shareOfRun).toFixed(1)}% of the run), longest ${gc.longestMs.toFixed(1)} ms`;
+  return `${n(count)} on the main thread (${kinds}): ${total}`;
+}
+
 function progressBar(options: BenchOptions): SingleBar {
   const byTime = options.operations === undefined;
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
@@ -270,6 +286,7 @@ function printReport(
   const waiting = report.mainThreadWaitShare === null ? '' : `, ${(100 * report.mainThreadWaitShare).toFixed(1)}% waiting for a core`;
   log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${busy}${waiting})`}`);
   if (report.threadsWaitingForCore !== null) log(`cpu contention  ${report.threadsWaitingForCore} of the process's threads waiting for a core on average (ready to run, none free)`);
+  log(`gc pauses       ${describeGc(report.mainThreadGcPauses, n)}`);
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
