@@ -186,6 +186,10 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   };
   try {
     await runLanes(engine, host, options.concurrency);
+  } catch (error) {
+    // The observer is the process's: a failed run leaves none behind.
+    await stopGcWatch(performance.now());
+    throw error;
   } finally {
     clearTimeout(deadline);
     clearInterval(ticker);

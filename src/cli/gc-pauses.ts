@@ -5,6 +5,7 @@
 // collections are their own threads' and not counted here.
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { assert } from '../domain/errors.js';
 
 export interface GcPauses {
   /** Young-generation collections (scavenges). */
@@ -31,6 +32,7 @@ export function watchGcPauses(): (endedAt: number) => Promise<GcPauses> {
   const startedAt = performance.now();
   const tally = { scavenges: 0, fullCollections: 0, otherPauses: 0, totalMs: 0, longestMs: 0 };
   let endedAt = Number.POSITIVE_INFINITY;
+  let stopped = false;
   const count = (entries: readonly PerformanceEntry[]): void => {
     for (const entry of entries) {
       if (entry.startTime < startedAt || entry.startTime > endedAt) continue;
@@ -45,6 +47,9 @@ export function watchGcPauses(): (endedAt: number) => Promise<GcPauses> {
   const observer = new PerformanceObserver((list) => count(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
   return async (end) => {
+    assert(end >= startedAt, 'a run ends after it starts');
+    assert(!stopped, 'the pauses are watched until stopped, once');
+    stopped = true;
     endedAt = end;
     // Node queues a pause's entry for the next turn: one turn later the last ones can be taken.
     await nextTurn();
