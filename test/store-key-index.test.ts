@@ -203,4 +203,32 @@ describe('key index on disk', () => {
       }),
     );
   });
+
+  it('orders buckets of hundreds of entries given as several nearly sorted walks, as the key tables hand them over', () => {
+    // Two buckets, hashes spread within them, seqs 1-3 so that equal (hash, seq) pairs recur.
+    const entry = fc.tuple(fc.constantFrom(7, 8), fc.integer({ min: 0, max: 2 ** 41 - 1 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 200 }));
+    // A walk: sorted by hash, then neighbours swapped here and there (a table's displaced slots).
+    const walk = fc.tuple(fc.array(entry, { maxLength: 300, size: 'max' }), fc.array(fc.nat(), { maxLength: 40, size: 'max' })).map(([entries, swaps]) => {
+      const changes = entries.map(([bucket, low, seq, expiresAt]): Change => [bucket * 2 ** 41 + low, seq, expiresAt]).sort((a, b) => a[0] - b[0]);
+      for (const at of swaps) {
+        const i = 1 + (at % Math.max(1, changes.length - 1));
+        const [a, b] = [changes[i - 1], changes[i]];
+        if (a !== undefined && b !== undefined) [changes[i - 1], changes[i]] = [b, a];
+      }
+      return changes;
+    });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(walk, fc.shuffledSubarray(hashes.map((hash): Change => [hash, 1, 5]))), { minLength: 1, maxLength: 4 }), (walks) => {
+        const builder = new KeyRunBuilder();
+        for (const changes of walks) builder.add(columns(changes));
+        const { changes, order } = builder.sorted();
+        const last = new Map<string, Change>();
+        for (const entry of walks.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
+        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
