@@ -105,6 +105,23 @@ describe('key index on disk', () => {
     );
   });
 
+  it('refuses a second key write while one is under way (a run reuses its memory), and takes the next once it ends', async () => {
+    const path = directory();
+    const store = new LmdbStore({ directory: path, durability: 'none' });
+    const [a = 1, b = 1] = hashes;
+    const slices = (changes: readonly Change[]) => {
+      const left = [columns(changes)];
+      return () => left.shift();
+    };
+    const first = store.writeIdempotency(slices([[a, 1, 1_000]]), 0);
+    await expect(store.writeIdempotency(slices([[b, 1, 1_000]]), 0)).rejects.toThrow(/one run is written at a time/);
+    await first;
+    await store.writeIdempotency(slices([[b, 2, 1_000]]), 0);
+    expect(store.getIdempotency(a)).toEqual([{ seq: 1, expiresAt: 1_000 }]);
+    expect(store.getIdempotency(b)).toEqual([{ seq: 2, expiresAt: 1_000 }]);
+    await store.close();
+  });
+
   it('drops expired and deleted entries within one compaction cycle', async () => {
     const path = directory();
     const store = new LmdbStore({ directory: path, durability: 'none' });

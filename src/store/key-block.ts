@@ -24,9 +24,33 @@ export interface KeyEntries {
   readonly expiresAt: Float64Array;
 }
 
-/** Encodes entries `order[from..to)` of `changes`, which the caller has sorted by (hash, seq). */
-export function encodeKeyBlock(changes: KeyChanges, order: Uint32Array, from: number, to: number): Buffer {
-  const bytes = Buffer.allocUnsafe((to - from) * keyEntryBytes);
+/** A block's entries as doubles: (hash, seq, expiresAt) each. */
+export const keyEntryDoubles = 3;
+/** Blocks are little-endian doubles: on such a host they are read and written as Float64Arrays,
+ * a plain store per field (through a DataView with its byte-order argument it took ~4 times as long). */
+const hostLittleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/**
+ * Encodes entries `order[from..to)` of `changes`, which the caller has sorted by (hash, seq), into
+ * `into` (at least `keyEntryDoubles` doubles per entry); the block's bytes are `into`'s memory, so
+ * it must not be reused until the block has been written.
+ */
+export function encodeKeyBlock(changes: KeyChanges, order: Uint32Array, from: number, to: number, into: Float64Array): Buffer {
+  const count = to - from;
+  assert(count >= 0, 'a block holds its range of entries');
+  assert(into.length >= count * keyEntryDoubles, 'a block has room for its entries');
+  const bytes = Buffer.from(into.buffer, into.byteOffset, count * keyEntryBytes);
+  if (!hostLittleEndian) return encodeBigEndianHost(changes, order, from, to, bytes);
+  for (let i = from, at = 0; i < to; i++, at += keyEntryDoubles) {
+    const index = order[i] ?? 0;
+    into[at] = changes.hash[index] ?? 0;
+    into[at + 1] = changes.seq[index] ?? 0;
+    into[at + 2] = changes.expiresAt[index] ?? Number.NaN;
+  }
+  return bytes;
+}
+
+function encodeBigEndianHost(changes: KeyChanges, order: Uint32Array, from: number, to: number, bytes: Buffer): Buffer {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = from, at = 0; i < to; i++, at += keyEntryBytes) {
     const index = order[i] ?? 0;
@@ -34,6 +58,30 @@ export function encodeKeyBlock(changes: KeyChanges, order: Uint32Array, from: nu
     view.setFloat64(at + 8, changes.seq[index] ?? 0, true);
     view.setFloat64(at + 16, changes.expiresAt[index] ?? Number.NaN, true);
   }
+  return bytes;
+}
+
+/**
+ * A block's entries as `keyEntryDoubles` doubles each: a view of its bytes where the host and the
+ * alignment allow (valid as long as the bytes are), otherwise a copy.
+ */
+export function blockDoubles(bytes: Uint8Array): Float64Array {
+  const doubles = entryCount(bytes) * keyEntryDoubles;
+  if (hostLittleEndian && bytes.byteOffset % Float64Array.BYTES_PER_ELEMENT === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, doubles);
+  const copy = new Float64Array(doubles);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = 0; i < doubles; i++) copy[i] = view.getFloat64(i * Float64Array.BYTES_PER_ELEMENT, true);
+  return copy;
+}
+
+/** The bytes of a block whose entries are `doubles[0, count * keyEntryDoubles)`; shares their memory on a little-endian host. */
+export function doublesBlock(doubles: Float64Array, count: number): Buffer {
+  assert(count * keyEntryDoubles <= doubles.length, 'a block is within its doubles');
+  const length = count * keyEntryBytes;
+  if (hostLittleEndian) return Buffer.from(doubles.buffer, doubles.byteOffset, length);
+  const bytes = Buffer.allocUnsafe(length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = 0; i < count * keyEntryDoubles; i++) view.setFloat64(i * Float64Array.BYTES_PER_ELEMENT, doubles[i] ?? 0, true);
   return bytes;
 }
 

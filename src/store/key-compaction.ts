@@ -3,7 +3,8 @@
 // reaches the bucket's oldest block (a full merge) leaves tombstones nothing to hide, so it drops
 // them with what they delete, and drops entries expired at `nowMs`: this is how expired keys leave
 // the disk. A partial merge keeps both: an older block outside it may hold what they shadow.
-import { decodeKeyBlock, keyEntryBytes, type BlockStats, type KeyEntries } from './key-block.js';
+import { assert } from '../domain/errors.js';
+import { blockDoubles, doublesBlock, keyEntryBytes, keyEntryDoubles, type BlockStats } from './key-block.js';
 
 /** Blocks [from, last] of a bucket to merge into one, and whether that merge is full. */
 export interface CompactionPlan {
@@ -45,57 +46,72 @@ function deadEstimate(block: BlockStats, nowMs: number): number {
   return block.tombstones + (entries * (nowMs - block.earliest)) / (block.latest - block.earliest);
 }
 
-/** The blocks merged into one (empty when nothing holds), or undefined when it would not change. */
+/**
+ * The blocks merged into one (empty when nothing holds), or undefined when it would not change.
+ * The merges work on the blocks' doubles in place (key-block.ts) through two reused scratch
+ * arrays; only the result is new, and it is what the caller puts (it must outlive the put).
+ */
 export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number, full: boolean): Buffer | undefined {
   const first = blocks[0];
   if (first === undefined) return undefined;
-  let merged = decodeKeyBlock(first);
-  for (let i = 1; i < blocks.length; i++) merged = mergeNewer(merged, decodeKeyBlock(blocks[i] ?? new Uint8Array()));
-  const bytes = Buffer.allocUnsafe(merged.count * keyEntryBytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  let at = 0;
-  for (let i = 0; i < merged.count; i++) {
-    const expiresAt = merged.expiresAt[i] ?? Number.NaN;
+  let merged = blockDoubles(first);
+  for (let i = 1; i < blocks.length; i++) merged = mergeNewer(merged, blockDoubles(blocks[i] ?? new Uint8Array()), i % 2);
+  const out = new Float64Array(merged.length);
+  let kept = 0;
+  for (let at = 0; at < merged.length; at += keyEntryDoubles) {
+    const expiresAt = merged[at + 2] ?? Number.NaN;
     if (full && (Number.isNaN(expiresAt) || expiresAt <= nowMs)) continue;
-    view.setFloat64(at, merged.hash[i] ?? 0, true);
-    view.setFloat64(at + 8, merged.seq[i] ?? 0, true);
-    view.setFloat64(at + 16, expiresAt, true);
-    at += keyEntryBytes;
+    out[kept * keyEntryDoubles] = merged[at] ?? 0;
+    out[kept * keyEntryDoubles + 1] = merged[at + 1] ?? 0;
+    out[kept * keyEntryDoubles + 2] = expiresAt;
+    kept++;
   }
-  if (blocks.length === 1 && at === first.length) return undefined;
-  return bytes.subarray(0, at);
+  if (blocks.length === 1 && kept * keyEntryBytes === first.length) return undefined;
+  return doublesBlock(out, kept);
 }
 
-/** Merges two sorted blocks; of equal (hash, seq), the newer block's entry. */
-function mergeNewer(older: KeyEntries, newer: KeyEntries): KeyEntries {
-  const capacity = older.count + newer.count;
-  const out = { hash: new Float64Array(capacity), seq: new Float64Array(capacity), expiresAt: new Float64Array(capacity) };
+/** Two merge outputs, taken in turn, so that a merge never writes the array it reads; grown as needed. */
+const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/** Merges two sorted entry arrays into scratch array `turn`; of equal (hash, seq), the newer's entry. */
+function mergeNewer(older: Float64Array, newer: Float64Array, turn: number): Float64Array {
+  const capacity = older.length + newer.length;
+  let out = scratch[turn] ?? new Float64Array(0);
+  if (out.length < capacity) {
+    out = new Float64Array(2 ** Math.ceil(Math.log2(capacity)));
+    scratch[turn] = out;
+  }
   let i = 0;
   let j = 0;
   let n = 0;
-  while (i < older.count || j < newer.count) {
-    const order = i === older.count ? 1 : j === newer.count ? -1 : compare(older, i, newer, j);
+  for (let steps = 0; i < older.length || j < newer.length; steps++) {
+    assert(steps < capacity, 'a merge takes an entry per step');
+    const order = i === older.length ? 1 : j === newer.length ? -1 : compare(older, i, newer, j);
     if (order < 0) {
-      copyEntry(older, i++, out, n++);
+      copyEntry(older, i, out, n);
+      i += keyEntryDoubles;
     } else {
-      copyEntry(newer, j++, out, n++);
-      if (order === 0) i++;
+      copyEntry(newer, j, out, n);
+      j += keyEntryDoubles;
+      if (order === 0) i += keyEntryDoubles;
     }
+    n += keyEntryDoubles;
   }
-  return { count: n, ...out };
+  return out.subarray(0, n);
 }
 
-function copyEntry(from: KeyEntries, at: number, to: Omit<KeyEntries, 'count'>, n: number): void {
-  to.hash[n] = from.hash[at] ?? 0;
-  to.seq[n] = from.seq[at] ?? 0;
-  to.expiresAt[n] = from.expiresAt[at] ?? Number.NaN;
+function copyEntry(from: Float64Array, at: number, to: Float64Array, n: number): void {
+  to[n] = from[at] ?? 0;
+  to[n + 1] = from[at + 1] ?? 0;
+  to[n + 2] = from[at + 2] ?? Number.NaN;
 }
 
-function compare(a: KeyEntries, i: number, b: KeyEntries, j: number): number {
-  const hashA = a.hash[i] ?? 0;
-  const hashB = b.hash[j] ?? 0;
+/** (hash, seq) of the entries starting at doubles i of a and j of b. */
+function compare(a: Float64Array, i: number, b: Float64Array, j: number): number {
+  const hashA = a[i] ?? 0;
+  const hashB = b[j] ?? 0;
   if (hashA !== hashB) return hashA < hashB ? -1 : 1;
-  const seqA = a.seq[i] ?? 0;
-  const seqB = b.seq[j] ?? 0;
+  const seqA = a[i + 1] ?? 0;
+  const seqB = b[j + 1] ?? 0;
   return seqA === seqB ? 0 : seqA < seqB ? -1 : 1;
 }

@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import { compactKeyBlocks, planCompaction } from './key-compaction.js';
-import { applyKeyBlock, blockStats, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount, type BlockStats } from './key-block.js';
+import { applyKeyBlock, blockStats, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryDoubles, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
 import type { IdempotencyEntry, KeyChanges, Pause } from './store.js';
 
@@ -36,6 +36,10 @@ export class LmdbKeyIndex {
   #compactions = 0;
   /** Reused by every run (one checkpoint writes at a time). */
   readonly #builder = new KeyRunBuilder();
+  /** The encoded blocks of a run (key-block.ts), reused by the next: a run returns only once every
+   * put of it has settled, so lmdb-js no longer reads them. */
+  #runDoubles = new Float64Array(0);
+  #writing = false;
 
   constructor(root: RootDatabase) {
     this.#root = root;
@@ -75,6 +79,16 @@ export class LmdbKeyIndex {
 
   /** Writes the changes pulled from `source` (a slice per step) as one run; resolves once committed. */
   async writeRun(source: () => KeyChanges | undefined, pause: Pause = nextTurn): Promise<void> {
+    assert(!this.#writing, 'one run is written at a time');
+    this.#writing = true;
+    try {
+      await this.#writeRun(source, pause);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #writeRun(source: () => KeyChanges | undefined, pause: Pause): Promise<void> {
     const builder = this.#builder;
     builder.clear();
     for (let changes = source(); changes !== undefined; changes = source()) {
@@ -84,18 +98,25 @@ export class LmdbKeyIndex {
     if (builder.count === 0) return;
     const run = this.#nextRun++;
     const sorted = await this.#sortInSteps(builder, pause);
+    const into = this.#runRoom(sorted.order.length * keyEntryDoubles);
     // Queued a slice of buckets per step, committed together where lmdb batches them. A bucket lists
     // its block once that commits; every slice is awaited, so no failure goes unhandled.
     const slices: Array<Promise<void>> = [];
     for (let first = 0; first < keyBucketCount; first += bucketsPerTurn) {
       let touched: Array<readonly [number, BlockStats]> = [];
       const committed = this.#root.batch(() => {
-        touched = this.#putRun(sorted, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes));
+        touched = this.#putRun(sorted, into, run, first, first + bucketsPerTurn, (key, bytes) => void this.#blocks.put(key, bytes));
       });
       slices.push(committed.then(() => touched.forEach(([bucket, stats]) => this.#bucketBlocks(bucket).push({ run, stats }))));
       await pause();
     }
-    await Promise.all(slices);
+    await settledAll(slices);
+  }
+
+  /** The run's encoding memory, grown to hold `doubles`. */
+  #runRoom(doubles: number): Float64Array {
+    if (this.#runDoubles.length < doubles) this.#runDoubles = new Float64Array(2 ** Math.ceil(Math.log2(doubles)));
+    return this.#runDoubles;
   }
 
   async #sortInSteps(builder: KeyRunBuilder, pause: Pause): Promise<SortedRun> {
@@ -174,13 +195,13 @@ export class LmdbKeyIndex {
   }
 
   /** Puts the run's blocks of buckets [first, last); returns the buckets that got one, with its stats. */
-  #putRun(sorted: SortedRun, run: number, first: number, last: number, put: (key: BlockKey, bytes: Buffer) => void): Array<readonly [number, BlockStats]> {
+  #putRun(sorted: SortedRun, into: Float64Array, run: number, first: number, last: number, put: (key: BlockKey, bytes: Buffer) => void): Array<readonly [number, BlockStats]> {
     const touched: Array<readonly [number, BlockStats]> = [];
     for (let bucket = first; bucket < last; bucket++) {
       const from = sorted.starts[bucket] ?? 0;
       const to = sorted.starts[bucket + 1] ?? 0;
       if (to === from) continue;
-      const bytes = encodeKeyBlock(sorted.changes, sorted.order, from, to);
+      const bytes = encodeKeyBlock(sorted.changes, sorted.order, from, to, into.subarray(from * keyEntryDoubles, to * keyEntryDoubles));
       put([bucket, run], bytes);
       touched.push([bucket, blockStats(bytes)]);
     }
@@ -213,8 +234,17 @@ export class LmdbKeyIndex {
     });
     const run = this.#nextRun++;
     const sorted = builder.sorted();
-    const touched = this.#root.transactionSync(() => this.#putRun(sorted, run, 0, keyBucketCount, (key, bytes) => this.#blocks.putSync(key, bytes)));
+    const into = new Float64Array(sorted.order.length * keyEntryDoubles);
+    const touched = this.#root.transactionSync(() => this.#putRun(sorted, into, run, 0, keyBucketCount, (key, bytes) => this.#blocks.putSync(key, bytes)));
     for (const [bucket, stats] of touched) this.#bucketBlocks(bucket).push({ run, stats });
     legacy.dropSync();
   }
+}
+
+/** Waits for every promise to settle, then fails with the first failure: a run's memory is reused
+ * by the next, so no put of it may still be pending when it returns, even when one failed. */
+async function settledAll(promises: ReadonlyArray<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
