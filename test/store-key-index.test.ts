@@ -248,4 +248,69 @@ describe('key index on disk', () => {
       { numRuns: 300 },
     );
   });
+
+  it('orders runs large enough to be counted by finer groups than buckets, and clusters of keys alike in their top bits', () => {
+    // Runs of thousands of entries: two or three tables' walks of uniform hashes (sorted, then
+    // neighbours swapped here and there), and a cluster of entries sharing their top 30 bits,
+    // shuffled, which the one insertion sort per bucket must give up on and leave to the merges.
+    const run = fc.record({
+      seed: fc.integer(),
+      walks: fc.integer({ min: 1, max: 3 }),
+      perWalk: fc.integer({ min: 2_000, max: 30_000 }),
+      cluster: fc.integer({ min: 0, max: 3_000 }),
+      seqs: fc.integer({ min: 1, max: 3 }),
+    });
+    fc.assert(
+      fc.property(run, ({ seed, walks, perWalk, cluster, seqs }) => {
+        const random = new Random(seed);
+        const given: Change[][] = [];
+        for (let w = 0; w < walks; w++) {
+          const walk = Array.from({ length: perWalk }, (): Change => [random.hash(), random.below(seqs) + 1, random.below(200) + 1]).sort((a, b) => a[0] - b[0]);
+          for (let i = 1; i < walk.length; i += 1 + random.below(12)) [walk[i - 1], walk[i]] = [walk[i] as Change, walk[i - 1] as Change];
+          given.push(walk);
+        }
+        const top = random.hash() - (random.hash() % 2 ** 23);
+        given.push(Array.from({ length: cluster }, (): Change => [top + random.below(2 ** 23), random.below(seqs) + 1, 5]));
+        const builder = new KeyRunBuilder();
+        for (const changes of given) builder.add(columns(changes));
+        const { changes, order, starts } = builder.sorted();
+        const last = new Map<string, Change>();
+        for (const entry of given.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
+        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
+        expect(actual).toEqual(expected);
+        for (const [at, [hash]] of actual.entries()) {
+          const bucket = bucketOf(hash);
+          expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
+        }
+      }),
+      { numRuns: 12 },
+    );
+  });
 });
+
+/** Uniform values from a seed (mulberry32), so that a failing run of the property repeats. */
+class Random {
+  #state: number;
+
+  constructor(seed: number) {
+    this.#state = seed | 0;
+  }
+
+  next(): number {
+    this.#state = (this.#state + 0x6d2b79f5) | 0;
+    let t = Math.imul(this.#state ^ (this.#state >>> 15), 1 | this.#state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** An integer in [0, n), n at most 2^32. */
+  below(n: number): number {
+    return Math.floor((this.next() / 2 ** 32) * n);
+  }
+
+  /** A 53-bit hash, as key-hash.ts gives. */
+  hash(): number {
+    return (this.next() >>> 11) * 2 ** 32 + this.next();
+  }
+}
