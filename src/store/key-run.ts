@@ -115,6 +115,9 @@ export class KeyRunBuilder {
     starts.fill(0, 0, groups + 1);
     for (let i = 0; i < count; i++) {
       const group = Math.floor((hash[i] ?? 0) / divisor);
+      // A hash outside [0, 2^53) would fall outside the groups, and out of the run unseen.
+      assert(group >= 0, 'a key hash is not negative');
+      assert(group < groups, 'a key hash is below 2^53');
       starts[group + 1] = (starts[group + 1] ?? 0) + 1;
     }
     for (let g = 0; g < groups; g++) starts[g + 1] = (starts[g + 1] ?? 0) + (starts[g] ?? 0);
