@@ -74,6 +74,25 @@ function expectMatches(store: LmdbStore, model: Map<number, Map<number, number>>
   }
 }
 
+/**
+ * A builder given these slices must order their entries by (hash, seq), keeping the last given of
+ * equal pairs, and place each within its bucket's range.
+ */
+function expectSortedRun(slices: ReadonlyArray<readonly Change[]>): void {
+  const builder = new KeyRunBuilder();
+  for (const slice of slices) builder.add(columns(slice));
+  const { changes, order, starts } = builder.sorted();
+  const last = new Map<string, Change>();
+  for (const entry of slices.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
+  const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
+  expect(actual).toEqual(expected);
+  for (const [at, [hash]] of actual.entries()) {
+    const bucket = bucketOf(hash);
+    expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
+  }
+}
+
 describe('key index on disk', () => {
   it('reads what the changes applied in order hold, through compactions and reopening', async () => {
     await fc.assert(
@@ -205,18 +224,7 @@ describe('key index on disk', () => {
   it('orders a run by bucket, then hash and seq, keeping the last of equal entries', () => {
     fc.assert(
       fc.property(fc.array(fc.array(change, { maxLength: 6 }), { maxLength: 4 }), (slices) => {
-        const builder = new KeyRunBuilder();
-        for (const slice of slices) builder.add(columns(slice));
-        const { changes, order, starts } = builder.sorted();
-        const last = new Map<string, Change>();
-        for (const entry of slices.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
-        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
-        expect(actual).toEqual(expected);
-        for (const [at, [hash]] of actual.entries()) {
-          const bucket = bucketOf(hash);
-          expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
-        }
+        expectSortedRun(slices);
       }),
     );
   });
@@ -236,14 +244,7 @@ describe('key index on disk', () => {
     });
     fc.assert(
       fc.property(fc.array(fc.oneof(walk, fc.shuffledSubarray(hashes.map((hash): Change => [hash, 1, 5]))), { minLength: 1, maxLength: 4 }), (walks) => {
-        const builder = new KeyRunBuilder();
-        for (const changes of walks) builder.add(columns(changes));
-        const { changes, order } = builder.sorted();
-        const last = new Map<string, Change>();
-        for (const entry of walks.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
-        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
-        expect(actual).toEqual(expected);
+        expectSortedRun(walks);
       }),
       { numRuns: 300 },
     );
@@ -271,18 +272,7 @@ describe('key index on disk', () => {
         }
         const top = random.hash() - (random.hash() % 2 ** 23);
         given.push(Array.from({ length: cluster }, (): Change => [top + random.below(2 ** 23), random.below(seqs) + 1, 5]));
-        const builder = new KeyRunBuilder();
-        for (const changes of given) builder.add(columns(changes));
-        const { changes, order, starts } = builder.sorted();
-        const last = new Map<string, Change>();
-        for (const entry of given.flat()) last.set(`${entry[0]}:${entry[1]}`, entry);
-        const expected = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        const actual = [...order].map((i): Change => [changes.hash[i] ?? 0, changes.seq[i] ?? 0, changes.expiresAt[i] ?? 0]);
-        expect(actual).toEqual(expected);
-        for (const [at, [hash]] of actual.entries()) {
-          const bucket = bucketOf(hash);
-          expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
-        }
+        expectSortedRun(given);
       }),
       { numRuns: 12 },
     );

@@ -38,8 +38,7 @@ export class KeyRunBuilder {
   #order = new Uint32Array(initialCapacity);
   /** The left half of a merge (sized to the largest bucket merged so far). */
   #scratch = new Uint32Array(sortChunk);
-  /** The counting sort's groups (bits of hash below the bucket's), their starts, and the next free place in each. */
-  #fineBits = 0;
+  /** The counting sort's groups' starts, and the next free place in each. */
   #groupStarts = new Uint32Array(keyBucketCount + 1);
   #next = new Uint32Array(keyBucketCount);
   #count = 0;
@@ -77,10 +76,7 @@ export class KeyRunBuilder {
   *sortedInSteps(bucketsPerStep: number): Generator<void, SortedRun> {
     assert(bucketsPerStep >= 1, 'a sort step covers a bucket or more');
     const changes: KeyChanges = { count: this.#count, hash: this.#hash, seq: this.#seq, expiresAt: this.#expiresAt };
-    const order = this.#countingSort();
-    const fineBits = this.#fineBits;
-    const starts = new Uint32Array(keyBucketCount + 1);
-    for (let b = 0; b <= keyBucketCount; b++) starts[b] = this.#groupStarts[b * 2 ** fineBits] ?? 0;
+    const { order, starts } = this.#countingSort();
     yield;
     // Sort and drop superseded duplicates bucket by bucket; the survivors close up, so each
     // bucket's start moves down by what the buckets before it dropped.
@@ -100,16 +96,15 @@ export class KeyRunBuilder {
   /**
    * A stable counting sort of the entries by their hash's top bits: the bucket's, and as many more
    * as make groups of about one entry. Each bucket then arrives at #sortBucket nearly sorted
-   * (neighbours out of order only within a group), so its chunks need few moves and most merges
-   * are skipped: a counting sort by bucket alone left two tables' walks interleaved in each bucket,
-   * ~70 ns a key to sort. Leaves the groups' starts in #groupStarts.
+   * (entries out of order only within a group), and one insertion sort finishes it. Returns the
+   * entries' order and each bucket's start in it.
    */
-  #countingSort(): Uint32Array {
+  #countingSort(): { order: Uint32Array; starts: Uint32Array } {
     const count = this.#count;
     const hash = this.#hash;
-    this.#fineBits = Math.max(0, Math.min(fineBitsMax, Math.ceil(Math.log2(Math.max(1, count) / keyBucketCount))));
-    const groups = keyBucketCount * 2 ** this.#fineBits;
-    const divisor = 2 ** (53 - keyBucketBits - this.#fineBits);
+    const fineBits = Math.max(0, Math.min(fineBitsMax, Math.ceil(Math.log2(Math.max(1, count) / keyBucketCount))));
+    const groups = keyBucketCount * 2 ** fineBits;
+    const divisor = 2 ** (53 - keyBucketBits - fineBits);
     if (this.#groupStarts.length < groups + 1) this.#groupStarts = new Uint32Array(groups + 1);
     const starts = this.#groupStarts;
     starts.fill(0, 0, groups + 1);
@@ -132,7 +127,9 @@ export class KeyRunBuilder {
       order[at] = i;
       next[group] = at + 1;
     }
-    return order;
+    const bucketStarts = new Uint32Array(keyBucketCount + 1);
+    for (let b = 0; b <= keyBucketCount; b++) bucketStarts[b] = starts[b * 2 ** fineBits] ?? 0;
+    return { order, starts: bucketStarts };
   }
 
   /** Ascending by (hash, seq, index): one insertion sort, or, past its budget, chunks insertion-sorted and merged in passes of doubling width. */
