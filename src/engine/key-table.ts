@@ -12,7 +12,7 @@ import type { KeyChanges } from '../store/store.js';
 const empty = 0;
 const live = 1;
 /** Freed by a reconciliation: held until purge() after its deletion is written (the disk may
- * hold the key until then). Entries leave by backward-shift deletion, so there are no tombstones. */
+ * hold the key until then). Entries leave with no tombstones: a purge moves later ones back (#purgeSlots). */
 const freed = 2;
 const stateMask = 3;
 const dirtyBit = 4;
@@ -349,7 +349,7 @@ export class KeyTable {
   /**
    * Call after the changes taken are written. Drops freed keys and written entries that expired,
    * then, while more than `keep` live keys are held, about the oldest written ones (they stay on
-   * disk). In place, by backward-shift deletion: no second table is built, nothing is sorted. A
+   * disk). In place, cluster by cluster: no second table is built, nothing is sorted. A
    * generator: it pauses after about `slotsPerStep` slots, so the caller can spread it over turns;
    * a paused purge ends early if the table grows or changes are taken meanwhile.
    */
@@ -379,57 +379,80 @@ export class KeyTable {
   }
 
   /**
-   * Purges scan positions [n, end) after `start` (a tight loop, no pause inside); returns where the
-   * scan goes on. Notes the earliest expiry kept in #scanEarliest.
+   * Purges scan positions [n, end) after `start` (a tight loop, no pause inside) and on to the end of
+   * the cluster there; returns where the scan goes on. Notes the earliest expiry kept in #scanEarliest.
+   * Dropped entries leave their slots empty at once, and each later entry of the cluster moves back
+   * to the first empty slot from its home (as if inserted again in cluster order). A backward-shift
+   * deletion per entry walked and moved the rest of the cluster each time; a purge drops about half
+   * the entries, so whole clusters were shifted several times over.
    */
   #purgeSlots(start: number, n: number, end: number, nowMs: number, cutoff: number): number {
+    const mask = this.#mask;
+    const state = this.#state;
+    const expires = this.#expires;
     let earliest = this.#scanEarliest;
-    let deletions = 0;
-    while (n < end) {
-      const i = (start + n) & this.#mask;
-      // After a deletion the slot holds the entry shifted into it: look at it again.
-      if (this.#drops(i, nowMs, cutoff)) {
-        assert(deletions++ <= this.#mask, 'a purge deletes each entry once');
-        this.#deleteAt(i);
-        continue;
+    let droppedLive = 0;
+    let droppedFreed = 0;
+    // A slot of the cluster under the scan was emptied: probes of its later entries may cross it.
+    let vacated = false;
+    // Past `end` (or past the last position, where the scan wraps) only to finish a cluster: its
+    // entries' probes are broken until they move back, and a pause would show them to a worker.
+    const guard = n + 2 * (mask + 1);
+    for (; n < end || vacated; n++) {
+      if (n > guard) assert(false, 'a purge step ends at an empty slot');
+      const i = (start + n) & mask;
+      const flags = state[i] ?? empty;
+      if ((flags & stateMask) === empty) {
+        vacated = false;
+      } else if (this.#drops(i, flags, nowMs, cutoff)) {
+        if ((flags & stateMask) === live) droppedLive++;
+        else droppedFreed++;
+        this.#clear(i);
+        vacated = true;
+      } else {
+        const at = vacated ? this.#moveBack(i) : i;
+        earliest = Math.min(earliest, expires[at] ?? 0);
       }
-      if (((this.#state[i] ?? empty) & stateMask) !== empty) earliest = Math.min(earliest, this.#expires[i] ?? 0);
-      n++;
     }
+    this.#live -= droppedLive;
+    this.#freed -= droppedFreed;
+    this.#used -= droppedLive + droppedFreed;
     this.#scanEarliest = earliest;
     return n;
   }
 
   /** Dirty entries and freed ones not yet written stay whatever their age. */
-  #drops(i: number, nowMs: number, cutoff: number): boolean {
-    const flags = this.#state[i] ?? empty;
-    if (flags === empty || (flags & dirtyBit) !== 0) return false;
+  #drops(i: number, flags: number, nowMs: number, cutoff: number): boolean {
+    if ((flags & dirtyBit) !== 0) return false;
     if (flags === freed) return true;
     return (this.#expires[i] ?? 0) <= nowMs || (this.#seq[i] ?? 0) < cutoff;
   }
 
-  /** Empties slot i and shifts later entries of its cluster back, so every probe stays unbroken. */
-  #deleteAt(i: number): void {
-    if (((this.#state[i] ?? empty) & stateMask) === live) this.#live--;
-    else this.#freed--;
-    this.#used--;
-    let hole = i;
-    for (let j = (i + 1) & this.#mask, probes = 0; ((this.#state[j] ?? empty) & stateMask) !== empty; j = (j + 1) & this.#mask) {
-      assert(probes++ <= this.#mask, 'a cluster ends at an empty slot');
-      const home = this.#home(this.#hash[j] ?? 0);
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      const staysPut = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (staysPut) continue;
-      this.#hash[hole] = this.#hash[j] ?? 0;
-      this.#seq[hole] = this.#seq[j] ?? 0;
-      this.#expires[hole] = this.#expires[j] ?? 0;
-      this.#state[hole] = this.#state[j] ?? empty;
-      hole = j;
+  /** Empties slot i (a dropped entry's: the caller counts it and mends the probes after it). */
+  #clear(i: number): void {
+    this.#hash[i] = 0;
+    this.#seq[i] = 0;
+    this.#expires[i] = 0;
+    this.#state[i] = empty;
+  }
+
+  /**
+   * Moves the entry at slot i to the first empty slot from its home, if one comes before i: every
+   * slot from its home to its new place is then held, so its probe is unbroken. Returns its slot.
+   */
+  #moveBack(i: number): number {
+    const hash = this.#hash[i] ?? 0;
+    let to = this.#home(hash);
+    for (let probes = 0; to !== i && ((this.#state[to] ?? empty) & stateMask) !== empty; to = (to + 1) & this.#mask) {
+      assert(probes++ <= this.#mask, 'an entry lies after its home');
     }
-    this.#hash[hole] = 0;
-    this.#seq[hole] = 0;
-    this.#expires[hole] = 0;
-    this.#state[hole] = empty;
+    if (to === i) return i;
+    this.#hash[to] = hash;
+    this.#seq[to] = this.#seq[i] ?? 0;
+    this.#expires[to] = this.#expires[i] ?? 0;
+    this.#state[to] = this.#state[i] ?? empty;
+    this.#clear(i);
+    return to;
   }
 
   #emptySlot(): number {
