@@ -1,6 +1,7 @@
 // Goal: the commit pipeline writes the next group before it answers the durable one, reports each
-// group's commit time, answers in sequence order a bounded slice per event-loop turn, still answers
-// every other record when one answer throws, and counts as drained only once all is answered;
+// group's commit time, answers in sequence order a bounded slice per event-loop turn, each answer
+// inside its slice's bounds (where the engine reads the clock once for all), still answers every
+// other record when one answer throws, and counts as drained only once all is answered;
 // method: a real LMDB store behind a recorder, records submitted out of order, and a turn counter
 // running on setImmediate beside the pipeline.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ let cleanup: () => Promise<void> = async () => undefined;
 afterEach(async () => cleanup());
 
 /** Everything the pipeline did, in the order it did it. */
-type Event = { kind: 'append' | 'started'; first: number; last: number } | RecordEvent;
+type Event = { kind: 'append' | 'started'; first: number; last: number } | { kind: 'slice'; open: boolean } | RecordEvent;
 interface RecordEvent {
   kind: 'apply' | 'answer';
   seq: number;
@@ -43,6 +44,7 @@ function recordedPipeline(events: Event[], turn: () => number, failures: unknown
     applyDurable: (record) => events.push({ kind: 'apply', seq: record.seq, turn: turn() }),
     afterGroup: (records) => groups.push(records),
     durableAfter: (ms) => durations.push(ms),
+    answering: (now) => void events.push({ kind: 'slice', open: now !== undefined }),
     fail: (error) => void failures.push(error),
   });
   return { pipeline, store, groups, durations };
@@ -61,6 +63,22 @@ function durable(seq: number, events: Event[], turn: () => number): { entry: Dur
     };
   });
   return { entry: entry as Durable, answered };
+}
+
+/** Every answer comes inside a slice's bounds, slices open and close in turn, and the last is closed. */
+function expectAnswersInSlices(events: readonly Event[]): void {
+  let open = false;
+  let slices = 0;
+  for (const e of events) {
+    if (e.kind === 'slice') {
+      expect(e.open).toBe(!open);
+      open = e.open;
+      if (open) slices++;
+    }
+    if (e.kind === 'answer') expect(open).toBe(true);
+  }
+  expect(open).toBe(false);
+  expect(slices).toBeGreaterThan(0);
 }
 
 describe('commit pipeline', () => {
@@ -108,6 +126,7 @@ describe('commit pipeline', () => {
     for (const answer of answers.slice(1)) perTurn.set(answer.turn, (perTurn.get(answer.turn) ?? 0) + 1);
     expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(answerSliceMax);
     expect(perTurn.size).toBeGreaterThanOrEqual(Math.ceil((total - 1) / answerSliceMax));
+    expectAnswersInSlices(events);
   });
 
   it('is drained only once every durable record is answered', async () => {
@@ -135,5 +154,7 @@ describe('commit pipeline', () => {
     ]);
     expect(failures).toEqual([broken]);
     expect(events.filter((e) => e.kind === 'answer')).toHaveLength(ops.length - 1);
+    // The slice the throw ended was closed all the same.
+    expectAnswersInSlices(events);
   });
 });

@@ -31,6 +31,8 @@ export interface PipelineHooks {
   afterGroup(records: number): void;
   /** A group was durable `ms` after it was handed to the store (seen from this thread). */
   durableAfter(ms: number): void;
+  /** A slice of answers begins at `now` (a clock read), or (undefined) has ended. */
+  answering(now: number | undefined): void;
   fail(error: unknown): void;
 }
 
@@ -154,10 +156,13 @@ export class CommitPipeline {
    * pump, but only it is skipped: every other record is durable and its caller still hears.
    */
   readonly #answerSlice = (): void => {
+    this.#hooks.answering(performance.now());
     try {
       this.#answerUpTo(answerSliceMax);
     } catch (error) {
       this.#hooks.fail(error);
+    } finally {
+      this.#hooks.answering(undefined);
     }
     if (this.#toAnswer.length > 0) setImmediate(this.#answerSlice);
     else this.#notifyIdle();

@@ -155,6 +155,7 @@ export class EngineCore implements Settler, KeyedHost {
       applyDurable: (record) => this.#projector.apply(record),
       afterGroup: (records) => this.#afterGroup(records),
       durableAfter: (ms) => this.metrics.recordCommit(ms),
+      answering: (now) => this.metrics.answering(now),
       fail: (error) => this.fail(error),
     });
     // From here on the workers take the shards' keys; the router lends a shard's table back between batches.

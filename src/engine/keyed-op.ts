@@ -78,8 +78,10 @@ export class KeyedOp extends PendingOp {
 
   #answered(answer: Answer): void {
     this.#host.release(this);
-    this.#host.metrics.count(this.spec.kind, answer.ok === true ? ('replayed' in answer && answer['replayed'] === true ? 'replayed' : 'ok') : String(answer.code));
-    this.#host.metrics.recordLatency(this.#started);
+    const metrics = this.#host.metrics;
+    if (answer.ok === true) metrics.countDone(this.code, 'replayed' in answer && answer['replayed'] === true);
+    else metrics.count(this.kind, String(answer.code));
+    metrics.recordLatency(this.#started);
     this.#answer(answer);
   }
 

@@ -1,6 +1,8 @@
 // A first metrics snapshot: operations by type and outcome, replays, and the quantiles of call
 // latency and of group-commit time from perf_hooks histograms (microseconds, no allocation per record).
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { assert } from '../domain/errors.js';
+import { opKinds } from '../domain/op-kind.js';
 
 export interface LatencySnapshot {
   readonly count: number;
@@ -93,9 +95,24 @@ class Durations {
 
 export class EngineMetrics {
   readonly #counts = new Map<string, Map<string, number>>();
+  /**
+   * Answers 'ok' and 'replayed' by kind code (two per kind): the hot path's counts, one array
+   * element each. Two Map lookups and a set with string keys per call were ~1% of the main thread.
+   */
+  readonly #done = new Float64Array(2 * opKinds.length);
   readonly #latency = new Durations();
   readonly #commits = new Durations();
+  /** The time a slice of answers began (answering()), or NaN outside one. */
+  #answerClock = Number.NaN;
   checkpoints = 0;
+
+  /** An operation of kind `code` (op-kind.ts) was answered ok, or replayed. */
+  countDone(code: number, replayed: boolean): void {
+    const at = 2 * code + (replayed ? 1 : 0);
+    assert(at >= 0, 'an answer counts under a kind that exists');
+    assert(at < this.#done.length, 'an answer counts under a kind that exists');
+    this.#done[at] = (this.#done[at] ?? 0) + 1;
+  }
 
   count(kind: string, outcome: string): void {
     let byOutcome = this.#counts.get(kind);
@@ -106,8 +123,18 @@ export class EngineMetrics {
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
   }
 
+  /**
+   * The answers from now until answering(undefined) run in one synchronous slice (the commit
+   * pipeline's, up to a couple hundred resolutions in well under a millisecond): their latencies
+   * end at its start, one clock read for all instead of one each (~50 ns of the main thread a call).
+   */
+  answering(now: number | undefined): void {
+    this.#answerClock = now ?? Number.NaN;
+  }
+
   recordLatency(startedMs: number): void {
-    this.#latency.record((performance.now() - startedMs) / 1000);
+    const now = Number.isNaN(this.#answerClock) ? performance.now() : this.#answerClock;
+    this.#latency.record(Math.max(0, now - startedMs) / 1000);
   }
 
   /** A log group went from the pipeline to durable in `ms`. */
@@ -126,6 +153,13 @@ export class EngineMetrics {
   operations(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
     for (const [kind, byOutcome] of this.#counts) out[kind] = Object.fromEntries(byOutcome);
+    opKinds.forEach((kind, code) => {
+      for (const [outcome, count] of [['ok', this.#done[2 * code] ?? 0], ['replayed', this.#done[2 * code + 1] ?? 0]] as const) {
+        if (count === 0) continue;
+        const byOutcome = (out[kind] ??= {});
+        byOutcome[outcome] = (byOutcome[outcome] ?? 0) + count;
+      }
+    });
     return out;
   }
 

@@ -1,0 +1,46 @@
+// Goal: the metrics count every answer under its kind and outcome whichever path counted it (the hot
+// path's array or the map of the rest), and time answers inside a slice to the slice's clock read;
+// method: fast-check sequences of answers against a map model, and latencies with a slice clock
+// set far from the real one.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EngineMetrics } from '../dist/engine/metrics.js';
+import { opKindCode, opKinds, type OpKind } from '../dist/domain/op-kind.js';
+
+const outcomes = ['ok', 'replayed', 'ERR_INSUFFICIENT_FUNDS', 'ERR_INVALID_ARGUMENT', 'error'] as const;
+
+describe('engine metrics', () => {
+  it('counts answers by kind and outcome, through either path, as a map would', () => {
+    const answer = fc.record({ kind: fc.constantFrom(...opKinds), outcome: fc.constantFrom(...outcomes), hotPath: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(answer, { maxLength: 300, size: 'max' }), (answers) => {
+        const metrics = new EngineMetrics();
+        const model: Record<string, Record<string, number>> = {};
+        for (const { kind, outcome, hotPath } of answers) {
+          const done = outcome === 'ok' || outcome === 'replayed';
+          if (done && hotPath) metrics.countDone(opKindCode(kind as OpKind), outcome === 'replayed');
+          else metrics.count(kind, outcome);
+          const byOutcome = (model[kind] ??= {});
+          byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+        }
+        expect(metrics.operations()).toEqual(model);
+      }),
+    );
+  });
+
+  it('ends the latencies of a slice of answers at the slice clock, and at the real clock outside one', () => {
+    const metrics = new EngineMetrics();
+    const started = performance.now();
+    // A slice clock 10 s ahead of the real one: only it can make a latency of 10 s.
+    metrics.answering(started + 10_000);
+    metrics.recordLatency(started);
+    expect(metrics.latency().max).toBeGreaterThanOrEqual(9_990);
+    metrics.answering(undefined);
+    const fresh = new EngineMetrics();
+    fresh.recordLatency(performance.now());
+    expect(fresh.latency().max).toBeLessThan(1_000);
+    metrics.recordLatency(performance.now());
+    expect(metrics.latency().count).toBe(2);
+    expect(metrics.latency().p50).toBeLessThan(1_000);
+  });
+});
