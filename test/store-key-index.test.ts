@@ -1,6 +1,7 @@
 // Goal: the on-disk key index (sorted runs of key blocks, compacted bucket by bucket) reads exactly
 // what applying every checkpoint's key changes in order would hold, keeps every live entry through
-// compactions and reopening, drops only expired or deleted ones, keeps its rewriting and its blocks
+// compactions and reopening (and seeds the key filter with every live hash, and none that only a
+// tombstone named), drops only expired or deleted ones, keeps its rewriting and its blocks
 // per bucket logarithmic, and moves a pre-block index over; method: fast-check sequences of
 // checkpoints on hashes packed into a few buckets against a model, and the compaction policy alone.
 import { mkdirSync } from 'node:fs';
@@ -100,10 +101,13 @@ describe('key index on disk', () => {
         const path = directory();
         let store = new LmdbStore({ directory: path, durability: 'none' });
         const model = new Map<number, Map<number, number>>();
+        /** Hashes ever given an entry (not only tombstones): the only ones the filter's seed may hold. */
+        const everSet = new Set<number>();
         let now = 0;
         for (const [n, { changes, advance }] of checkpoints.entries()) {
           now += advance;
           for (const [hash, seq, expiresAt] of changes) {
+            if (!Number.isNaN(expiresAt)) everSet.add(hash);
             const held = model.get(hash) ?? new Map<number, number>();
             if (Number.isNaN(expiresAt)) held.delete(seq);
             else held.set(seq, expiresAt);
@@ -118,6 +122,8 @@ describe('key index on disk', () => {
         // The filter's seed covers every live entry.
         const seeded = new Set(store.idempotencyKeys());
         for (const [hash, held] of model) if ([...held.values()].some((expiresAt) => expiresAt > now)) expect(seeded.has(hash)).toBe(true);
+        // And nothing a tombstone alone named.
+        for (const hash of seeded) expect(everSet.has(hash), `hash ${hash} seeded from tombstones`).toBe(true);
         await store.close();
       }),
       { numRuns: 40 },

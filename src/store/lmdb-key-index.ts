@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
 import { compactKeyBlocks, planCompaction } from './key-compaction.js';
-import { applyKeyBlock, blockStats, bucketOf, decodeKeyBlock, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryDoubles, type BlockStats } from './key-block.js';
+import { applyKeyBlock, blockDoubles, blockStats, bucketOf, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryDoubles, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
 import type { IdempotencyEntry, KeyChanges, Pause } from './store.js';
 
@@ -67,13 +67,21 @@ export class LmdbKeyIndex {
     return entriesOf(held);
   }
 
-  /** Every hash with an entry on disk (tombstones aside), to seed the engine's filter. */
+  /**
+   * Every hash with an entry on disk (tombstones aside), to seed the engine's filter. A block's
+   * hashes are copied out before any is handed over (its bytes may be a buffer lmdb-js reuses), into
+   * one array reused block after block: three new columns a block took ~150 ms for 3,000,000 keys.
+   */
   *hashes(): Iterable<number> {
+    let held = new Float64Array(0);
     for (const { value } of this.#blocks.getRange()) {
-      const entries = decodeKeyBlock(value);
-      for (let i = 0; i < entries.count; i++) {
-        if (!Number.isNaN(entries.expiresAt[i])) yield entries.hash[i] ?? 0;
+      const doubles = blockDoubles(value);
+      if (held.length * keyEntryDoubles < doubles.length) held = new Float64Array(Math.ceil(doubles.length / keyEntryDoubles));
+      let count = 0;
+      for (let at = 0; at < doubles.length; at += keyEntryDoubles) {
+        if (!Number.isNaN(doubles[at + 2])) held[count++] = doubles[at] ?? 0;
       }
+      for (let i = 0; i < count; i++) yield held[i] ?? 0;
     }
   }
 
