@@ -4,28 +4,17 @@
 // iteration, outside the time measured.
 import type { Bench } from 'tinybench';
 import { KeyTable } from '../dist/engine/key-table.js';
+import { generator, hash53 } from './random-hashes.js';
 
 const keep = 250_000;
 const now = 1_000_000;
 
-/** Uniform 53-bit hashes from a seeded mulberry32, so every run adds the same keys. */
-function hashes(seed: number): () => number {
-  let state = seed | 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  return () => next() * 2 ** 21 + (next() >>> 11);
-}
-
 export function register(bench: Bench): Promise<() => Promise<void>> {
   const table = KeyTable.shared(20);
-  const hash = hashes(42);
+  const next = generator(42);
   let seq = 0;
   const addKeys = (): void => {
-    for (let i = 0; i < keep; i++) table.add(hash(), ++seq, now + 86_400_000);
+    for (let i = 0; i < keep; i++) table.add(hash53(next), ++seq, now + 86_400_000);
   };
   const takeAll = (): number => {
     let taken = 0;

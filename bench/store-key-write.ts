@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { processSchedTimes, threadSchedTimes } from '../dist/cli/thread-cpu.js';
 import { LmdbStore } from '../dist/store/lmdb-store.js';
 import type { KeyChanges } from '../dist/store/store.js';
+import { generator, hash53 } from './random-hashes.js';
 
 const runs = Number(process.argv[2] ?? 8);
 const keysPerRun = Number(process.argv[3] ?? 500_000);
@@ -18,25 +19,6 @@ const keysPerSlice = 50_000;
 const dayMs = 86_400_000;
 if (!Number.isSafeInteger(runs) || runs < 2 || !Number.isSafeInteger(keysPerRun) || keysPerRun < 2) {
   throw new Error('usage: store-key-write.js [runs >= 2] [keys per run >= 2]');
-}
-
-/**
- * A deterministic generator of 32-bit integers (mulberry32: exact in 32-bit integer arithmetic),
- * so that every run of the benchmark writes the same keys.
- */
-function generator(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-/** A uniform 53-bit hash, as key-hash.ts gives: 21 high bits and 32 low ones. */
-function hash53(next: () => number): number {
-  return (next() >>> 11) * 2 ** 32 + next();
 }
 
 function tableWalks(next: () => number, firstSeq: number, expiresAt: number): KeyChanges {
