@@ -260,7 +260,7 @@ export class EngineCore implements Settler, KeyedHost {
     try {
       return await answer;
     } finally {
-      if (this.#inFlightKeys.get(slot) === entry) this.#inFlightKeys.delete(slot);
+      this.#inFlightKeys.deleteIf(slot, entry);
     }
   }
 
@@ -343,8 +343,7 @@ export class EngineCore implements Settler, KeyedHost {
 
   /** KeyedHost: a keyed operation ended. */
   release(op: KeyedOp): void {
-    const slot = inFlightSlot(op.hash);
-    if (this.#inFlightKeys.get(slot) === op) this.#inFlightKeys.delete(slot);
+    this.#inFlightKeys.deleteIf(inFlightSlot(op.hash), op);
   }
 
   /** Counts the outcome and the latency of an answer, without another async layer. */

@@ -53,8 +53,25 @@ export class IntMap<V> {
   }
 
   delete(key: number): boolean {
-    let hole = this.#find(key);
-    if (hole < 0) return false;
+    const at = this.#find(key);
+    if (at < 0) return false;
+    this.#deleteAt(at);
+    return true;
+  }
+
+  /**
+   * Deletes `key`'s entry only if its value is `value`: one probe where get() and then delete()
+   * took two (the engine releases an in-flight key once per operation).
+   */
+  deleteIf(key: number, value: V): boolean {
+    const at = this.#find(key);
+    if (at < 0 || this.#values[at] !== value) return false;
+    this.#deleteAt(at);
+    return true;
+  }
+
+  #deleteAt(at: number): void {
+    let hole = at;
     this.#size--;
     // Backward shift: pull later entries of the cluster into the hole unless they are home already.
     for (let j = (hole + 1) & this.#mask, probes = 0; this.#keys[j] !== emptyKey; j = (j + 1) & this.#mask) {
@@ -68,7 +85,6 @@ export class IntMap<V> {
     }
     this.#keys[hole] = emptyKey;
     this.#values[hole] = undefined;
-    return true;
   }
 
   #find(key: number): number {
