@@ -2,9 +2,10 @@
 // to disk and evicted past a small cap, every retried key still replays its original result (from
 // memory in the worker, or from disk through the main thread), a reconciled key whose entry left
 // memory executes again, a reconciliation whose worker died after its commit point still frees the
-// key (the repair frees it), and all of it holds after a restart; method: a real engine with
-// idempotencyMemoryKeys at its minimum, three times that many distinct keys minted, a wait until
-// memory holds fewer keys than were minted, then every key sent again and the balances compared.
+// key (the repair frees it), all of it holds after a restart, and the metrics count the key writes;
+// method: a real engine with idempotencyMemoryKeys at its minimum, three times that many distinct
+// keys minted, a wait until memory holds fewer keys than were minted, then every key sent again and
+// the balances compared.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MintEngine, MintResult, Outcome } from '../dist/index.js';
 import { expectConserved, freshEngine, seedAccounts, sumBalances } from './fixtures/engine.js';
@@ -54,6 +55,12 @@ describe('keys taken by the workers', () => {
     const { fixture, requests, firsts } = await mintedEngine();
     const total = await sumBalances(fixture.engine, ids);
     await untilEvicted(fixture.engine, minted / 2);
+    // Eviction follows a key write (no checkpoint is due at this size): the metrics count it.
+    const { keyWrites, checkpoints } = fixture.engine.metrics();
+    expect(keyWrites).toBeGreaterThan(0);
+    const exposition = await fixture.engine.prometheusMetrics();
+    expect(exposition).toContain(`shardmint_key_writes_total ${keyWrites}\n`);
+    expect(exposition).toContain(`shardmint_checkpoints_total ${checkpoints}\n`);
 
     const retries = await mintAll(fixture.engine, requests);
     retries.forEach((retry, i) => expect(retry).toEqual({ ...firsts[i], replayed: true }));

@@ -485,7 +485,10 @@ export class EngineCore implements Settler, KeyedHost {
       return idempotency
         .takeChanges(this.#pacer.pause)
         .then((changes) => this.#store.writeIdempotency(changes, now, this.#pacer.pause))
-        .then(() => idempotency.afterWritten(now, this.#pacer.pause));
+        .then(() => {
+          this.metrics.keyWrites++;
+          return idempotency.afterWritten(now, this.#pacer.pause);
+        });
     });
   }
 

@@ -46,6 +46,11 @@ export interface MetricsSnapshot {
   readonly idempotencyKeysInMemory: number;
   readonly checkpoints: number;
   /**
+   * Key writes between checkpoints: the changed idempotency keys written to disk alone (every time
+   * about half the key memory has changed), then evicted from memory. Checkpoints write keys too.
+   */
+  readonly keyWrites: number;
+  /**
    * Durable log groups and records since open (records / groups is the group-commit size), and the
    * time from a group's hand-off to the store until the engine's thread learns it is durable: the
    * write, the sync, and the wait for that thread to take the news. Every call in flight waits for
@@ -105,6 +110,7 @@ export class EngineMetrics {
   /** The time a slice of answers began (answering()), or NaN outside one. */
   #answerClock = Number.NaN;
   checkpoints = 0;
+  keyWrites = 0;
 
   /** An operation of kind `code` (op-kind.ts) was answered ok, or replayed. */
   countDone(code: number, replayed: boolean): void {

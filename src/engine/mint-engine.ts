@@ -364,6 +364,7 @@ export class MintEngine {
       recordsAwaitingCommit: gauges.pending,
       idempotencyKeysInMemory: gauges.keys,
       checkpoints: this.#core.metrics.checkpoints,
+      keyWrites: this.#core.metrics.keyWrites,
       commit: this.#core.commitStats,
       sharedMemoryBytes: this.#core.sharedMemoryBytes,
       keySharedMemoryBytes: this.#core.derived.idempotency.sharedBytes,
@@ -376,7 +377,7 @@ export class MintEngine {
   /**
    * The metrics in the Prometheus text exposition format (prom-client): operations by kind and
    * outcome, replays, rate-limit refusals, lock acquisitions / contention / timeouts, worker deaths,
-   * durable sequence and watermark lag, queue depth, and histograms of operation latency, group-commit
+   * checkpoints and key writes, durable sequence and watermark lag, queue depth, and histograms of operation latency, group-commit
    * time and lock waits. Serve it from your HTTP endpoint with content type `prometheusContentType`.
    */
   prometheusMetrics(): Promise<string> {

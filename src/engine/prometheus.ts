@@ -55,6 +55,10 @@ export class PrometheusExporter {
     counter('shardmint_lock_contended_total', 'Account lock acquisitions that had to wait.', [], (c) => catchUp(c, 'cont', {}, source.snapshot().locks.contended));
     counter('shardmint_lock_timeouts_total', 'Lock waits that passed lockTimeoutMs.', [], (c) => catchUp(c, 'lto', {}, source.snapshot().locks.timeouts));
     counter('shardmint_worker_deaths_total', 'Worker threads that died and were repaired.', [], (c) => catchUp(c, 'deaths', {}, source.snapshot().recoveries.workerDeaths));
+    counter('shardmint_checkpoints_total', 'Checkpoints written (accounts, counters and changed keys).', [], (c) => catchUp(c, 'ckpt', {}, source.snapshot().checkpoints));
+    counter('shardmint_key_writes_total', 'Key writes between checkpoints (changed idempotency keys written to disk, then evicted).', [], (c) =>
+      catchUp(c, 'keys', {}, source.snapshot().keyWrites),
+    );
     gauge('shardmint_durable_sequence', 'Highest sequence number durable in the log.', () => source.snapshot().durableSequence);
     gauge('shardmint_durable_watermark_lag', 'Sequence numbers taken but not yet durable.', () => source.watermarkLag());
     gauge('shardmint_queued_operations', 'Operations waiting in shard queues.', () => source.snapshot().queuedOperations);
