@@ -377,8 +377,9 @@ export class MintEngine {
   /**
    * The metrics in the Prometheus text exposition format (prom-client): operations by kind and
    * outcome, replays, rate-limit refusals, lock acquisitions / contention / timeouts, worker deaths,
-   * checkpoints and key writes, durable sequence and watermark lag, queue depth, and histograms of operation latency, group-commit
-   * time and lock waits. Serve it from your HTTP endpoint with content type `prometheusContentType`.
+   * checkpoints and key writes, durable sequence and watermark lag, queue depth, and histograms of
+   * operation latency, group-commit time and lock waits. Serve it from your HTTP endpoint with
+   * content type `prometheusContentType`.
    */
   prometheusMetrics(): Promise<string> {
     this.#prometheus ??= new PrometheusExporter({
