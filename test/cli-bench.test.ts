@@ -21,7 +21,7 @@ describe('shardmint bench', () => {
     const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'memory', 'group commit', 'commit time', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
+    for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'memory', 'group commit', 'commit time', 'state writes', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
       expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
     }
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
@@ -55,6 +55,7 @@ describe('shardmint bench', () => {
     expect(gc['longestMs']).toBeLessThanOrEqual(gc['totalMs'] as number);
     expect(gc['shareOfRun']).toBeGreaterThan(0);
     expect(gc['shareOfRun']).toBeLessThan(1);
+    expect(run.stdout).toMatch(/^state writes\s+[\d,]+ key writes and [\d,]+ checkpoints during the run \(to state\.mdb, off the commit path\)$/m);
     expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.
     expect(report['cpuMicrosPerMint']).toBeGreaterThan(report['cpuMicrosPerOperation'] as number);

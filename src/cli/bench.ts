@@ -85,9 +85,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const engine = await MintEngine.open(engineOptions);
     const shape = await setUp(engine, options);
     const setupSequence = engine.metrics().durableSequence;
-    const commitBefore = engine.metrics().commit;
+    const { commit: commitBefore, keyWrites: keyWritesBefore, checkpoints: checkpointsBefore } = engine.metrics();
     const run = await measure(engine, shape, options);
     const metrics = engine.metrics();
+    const stateWrites = { keyWrites: metrics.keyWrites - keyWritesBefore, checkpoints: metrics.checkpoints - checkpointsBefore };
     await engine.close();
     const records = metrics.commit.records - commitBefore.records;
     const groups = Math.max(1, metrics.commit.groups - commitBefore.groups);
@@ -113,7 +114,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       nodeFlags: nodeFlags(),
       mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
     };
-    printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds }, verification.lines);
+    printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds, ...stateWrites }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     return { report, tally: run.tally };
   } finally {
@@ -274,7 +275,7 @@ function printReport(
   run: RunResult,
   report: BenchReport,
   metrics: ReturnType<MintEngine['metrics']>,
-  commit: { records: number; groups: number; ceilingSeconds: number },
+  totals: { records: number; groups: number; ceilingSeconds: number; keyWrites: number; checkpoints: number },
   verification: readonly string[],
 ): void {
   const n = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -293,13 +294,14 @@ function printReport(
   log(`gc pauses       ${describeGc(report.mainThreadGcPauses, n)}`);
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
-  log(`group commit    ${n(commit.records)} records in ${n(commit.groups)} groups (${(commit.records / commit.groups).toFixed(1)} per group)`);
+  log(`group commit    ${n(totals.records)} records in ${n(totals.groups)} groups (${(totals.records / totals.groups).toFixed(1)} per group)`);
   const times = (c: CommitTimes): string => `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
   log(`commit time     ${times(report.commitMs)} per group, hand-off to durable (since open); store ceiling run ${times(report.storeCeilingCommitMs)}`);
+  log(`state writes    ${n(totals.keyWrites)} key writes and ${n(totals.checkpoints)} checkpoints during the run (to state.mdb, off the commit path)`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id)`);
   log(`refusals        ${list(run.tally.refused)}; errors: ${list(run.tally.errors)}`);
-  log(`store ceiling   ${n(report.storeCeilingOperationsPerSecond)} records/s (same records, groups and durability, no engine; ${commit.ceilingSeconds.toFixed(2)} s)`);
+  log(`store ceiling   ${n(report.storeCeilingOperationsPerSecond)} records/s (same records, groups and durability, no engine; ${totals.ceilingSeconds.toFixed(2)} s)`);
   log(`efficiency      ${report.efficiency} (engine operations/s ÷ store ceiling)`);
   for (const line of verification) log(`verify          ${line}`);
   log(`verified        ${report.verified ? 'yes' : 'NO'}`);
