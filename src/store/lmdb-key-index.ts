@@ -70,7 +70,7 @@ export class LmdbKeyIndex {
   /**
    * Every hash with an entry on disk (tombstones aside), to seed the engine's filter. A block's
    * hashes are copied out before any is handed over (its bytes may be a buffer lmdb-js reuses), into
-   * one array reused block after block: three new columns a block took ~150 ms for 3,000,000 keys.
+   * one array reused block after block (3,000,000 keys in ~175 ms; three new columns a block, ~280).
    */
   *hashes(): Iterable<number> {
     let held = new Float64Array(0);
