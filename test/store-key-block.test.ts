@@ -4,7 +4,7 @@
 // against a DataView reference encoding and a Map model of the merge.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blockDoubles, decodeKeyBlock, doublesBlock, encodeKeyBlock, keyEntryBytes, keyEntryDoubles } from '../dist/store/key-block.js';
+import { blockDoubles, doublesBlock, encodeKeyBlock, keyEntryBytes, keyEntryDoubles } from '../dist/store/key-block.js';
 import { compactKeyBlocks } from '../dist/store/key-compaction.js';
 
 type Entry = readonly [hash: number, seq: number, expiresAt: number];
@@ -39,9 +39,13 @@ function placed(bytes: Buffer, offset: number): Uint8Array {
   return room.subarray(offset, offset + bytes.length);
 }
 
+/** A block's entries read field by field, as referenceBytes() writes them. */
 function entriesOf(bytes: Uint8Array): Entry[] {
-  const { count, hash, seq, expiresAt } = decodeKeyBlock(bytes);
-  return Array.from({ length: count }, (_, i): Entry => [hash[i] ?? 0, seq[i] ?? 0, expiresAt[i] ?? 0]);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return Array.from({ length: bytes.length / keyEntryBytes }, (_, i): Entry => {
+    const at = i * keyEntryBytes;
+    return [buffer.readDoubleLE(at), buffer.readDoubleLE(at + 8), buffer.readDoubleLE(at + 16)];
+  });
 }
 
 /** Blocks applied oldest first; a full merge then drops tombstones and entries expired at `now`. */

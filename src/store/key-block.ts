@@ -16,14 +16,6 @@ export function bucketOf(hash: number): number {
   return Math.floor(hash / bucketDivisor);
 }
 
-/** Entries as columns; the store's own view of a block. */
-export interface KeyEntries {
-  readonly count: number;
-  readonly hash: Float64Array;
-  readonly seq: Float64Array;
-  readonly expiresAt: Float64Array;
-}
-
 /** A block's entries as doubles: (hash, seq, expiresAt) each. */
 export const keyEntryDoubles = 3;
 /** Blocks are little-endian doubles: on such a host they are read and written as Float64Arrays,
@@ -83,20 +75,6 @@ export function doublesBlock(doubles: Float64Array, count: number): Buffer {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = 0; i < count * keyEntryDoubles; i++) view.setFloat64(i * Float64Array.BYTES_PER_ELEMENT, doubles[i] ?? 0, true);
   return bytes;
-}
-
-export function decodeKeyBlock(bytes: Uint8Array): KeyEntries {
-  const count = entryCount(bytes);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const hash = new Float64Array(count);
-  const seq = new Float64Array(count);
-  const expiresAt = new Float64Array(count);
-  for (let i = 0, at = 0; i < count; i++, at += keyEntryBytes) {
-    hash[i] = view.getFloat64(at, true);
-    seq[i] = view.getFloat64(at + 8, true);
-    expiresAt[i] = view.getFloat64(at + 16, true);
-  }
-  return { count, hash, seq, expiresAt };
 }
 
 /**
