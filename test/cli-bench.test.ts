@@ -27,8 +27,12 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'warmupSeconds'].sort(),
     );
+    // The closed loop: no offered rate, no warm-up.
+    expect(report['offeredOperationsPerSecond']).toBeNull();
+    expect(report['warmupSeconds']).toBe(0);
+    expect(run.stdout).toMatch(/, concurrency 512, /);
     expect(report['nodeFlags']).toContain('--v8-pool-size=0');
     expect(run.stdout).toMatch(/; Node v\d+\.\d+\.\d+ .*--v8-pool-size=0/m);
     expect(run.stdout).not.toMatch(/helper pool at its default size/);
@@ -76,6 +80,28 @@ describe('shardmint bench', () => {
       expect(report['mainThreadWaitShare']).toBeNull();
       expect(report['threadsWaitingForCore']).toBeNull();
     }
+  });
+
+  it('runs an open loop at a rate after a warm-up, and measures only the run', { timeout: 120_000 }, () => {
+    const dir = tempDirectory('shardmint-bench-test-');
+    remove = dir.remove;
+    const json = join(dir.path, 'report.json');
+    const args = ['bench', '--seconds', '2', '--warmup', '1', '--rate', '4000', '--accounts', '2000', '--mix', 'mint:90,transfer:10', '--concurrency', '256', '--json', json];
+    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^shardmint bench: [\d.]+ s after a warm-up of 1 s \(not measured\), .*, open loop at 4,000 requests\/s \(at most 256 in flight\), /m);
+    // The run sends the rate times its seconds, all counted; the warm-up's 4,000 are not.
+    expect(run.stdout).toMatch(/^throughput\s+[\d,]+ operations\/s, [\d,]+ mints\/s \(8,000 operations\); offered 4,000\/s, at most \d+ in flight, sent up to [\d.]+ ms after due$/m);
+    expect(run.stdout).toMatch(/^latency\s+p50 .* \(from each request's due time\)$/m);
+    expect(run.stdout).toMatch(/^verify\s+mint records in the log = accepted mints: yes/m);
+    expect(run.stdout).toMatch(/^verified\s+yes$/m);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    expect(report['offeredOperationsPerSecond']).toBe(4000);
+    expect(report['warmupSeconds']).toBe(1);
+    expect(report['verified']).toBe(true);
+    // 8,000 requests on a schedule of 2 s: the run cannot be much shorter, nor faster than offered.
+    expect(report['operationsPerSecond']).toBeLessThanOrEqual(4000 * 1.01);
   });
 
   it("says when V8's helper pool was left at its default size", { timeout: 60_000 }, () => {

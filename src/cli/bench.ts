@@ -1,5 +1,5 @@
 // `shardmint bench`: the load benchmark. Drives the engine with a seeded mix at a fixed number of
-// requests in flight, measures throughput, latency (a real histogram), CPU per operation (all
+// requests in flight (or, with --rate, at a fixed rate of requests: bench-paced.ts), measures throughput, latency (a real histogram), CPU per operation (all
 // threads), peak RSS and shared memory per account, then verifies the result against the durable
 // log and measures the raw store ceiling of the same durable work.
 import { writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
+import { runPaced, type PacedResult } from './bench-paced.js';
 import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
@@ -28,6 +29,10 @@ export interface BenchOptions {
   readonly crossShard: number;
   readonly skew: number;
   readonly concurrency: number;
+  /** Open loop: requests a second, each timed from when it was due; undefined for the closed loop. */
+  readonly rate?: number;
+  /** Seconds of the same load before the measured run (cold code, first collections), not measured. */
+  readonly warmup?: number;
   readonly durability: Durability;
   readonly store: 'lmdb' | 'native-free';
   readonly path?: string;
@@ -46,6 +51,10 @@ export interface BenchReport {
   readonly storeCeilingOperationsPerSecond: number;
   readonly efficiency: number;
   readonly verified: boolean;
+  /** The open loop's rate (--rate), or null for the closed loop of --concurrency lanes. */
+  readonly offeredOperationsPerSecond: number | null;
+  /** Seconds of load run before the measured run and left out of every figure (--warmup). */
+  readonly warmupSeconds: number;
   /** CPU of the engine's main thread (where callers, routing and commits run) per operation; null off Linux. */
   readonly mainThreadCpuMicrosPerOperation: number | null;
   /** All threads' CPU per accepted mint (replays and other kinds not counted); null when the run minted nothing. */
@@ -84,9 +93,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   try {
     const engine = await MintEngine.open(engineOptions);
     const shape = await setUp(engine, options);
+    const source = new RequestSource(shape, options.seed);
+    // The warm-up's requests are the run's first ones (later duplicates may reuse their keys); like
+    // the setup, it is left out of the figures and of the log records the verification counts.
+    if ((options.warmup ?? 0) > 0) await measure(engine, source, { seconds: options.warmup, operations: undefined, rate: options.rate, concurrency: options.concurrency, progress: false });
     const setupSequence = engine.metrics().durableSequence;
     const { commit: commitBefore, keyWrites: keyWritesBefore, checkpoints: checkpointsBefore } = engine.metrics();
-    const run = await measure(engine, shape, options);
+    const run = await measure(engine, source, { seconds: options.seconds, operations: options.operations, rate: options.rate, concurrency: options.concurrency, progress: options.progress });
     const metrics = engine.metrics();
     const stateWrites = { keyWrites: metrics.keyWrites - keyWritesBefore, checkpoints: metrics.checkpoints - checkpointsBefore };
     await engine.close();
@@ -105,6 +118,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       storeCeilingOperationsPerSecond: ceiling.operationsPerSecond,
       efficiency: round(operationsPerSecond / ceiling.operationsPerSecond, 3),
       verified: verification.verified,
+      offeredOperationsPerSecond: options.rate ?? null,
+      warmupSeconds: options.warmup ?? 0,
       mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
       cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
       commitMs: { p50: round(metrics.commit.durationMs.p50, 3), p99: round(metrics.commit.durationMs.p99, 3), max: round(metrics.commit.durationMs.max, 3) },
@@ -147,11 +162,24 @@ interface RunResult {
   readonly threadsWaitMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
   readonly gc: GcPauses;
+  /** The open loop's own figures; undefined for the closed loop. */
+  readonly paced: PacedResult | undefined;
 }
 
-/** Runs `concurrency` lanes of requests until the time or the operation budget is spent. */
-async function measure(engine: MintEngine, shape: BenchShape, options: BenchOptions): Promise<RunResult> {
-  const source = new RequestSource(shape, options.seed);
+/** How one measured run (or the warm-up) loads the engine. */
+interface LoadPlan {
+  readonly seconds: number | undefined;
+  readonly operations: number | undefined;
+  readonly rate: number | undefined;
+  readonly concurrency: number;
+  readonly progress: boolean;
+}
+
+/**
+ * Runs `concurrency` lanes of requests until the time or the operation budget is spent; or, with a
+ * rate, sends the budget (the rate times the time, if no budget is given) at that rate.
+ */
+async function measure(engine: MintEngine, source: RequestSource, options: LoadPlan): Promise<RunResult> {
   const tally: RunTally = { operations: 0, mints: 0, replays: 0, replayMismatches: 0, refused: new Map(), errors: new Map() };
   const latency = createHistogram();
   const budget = options.operations ?? Number.MAX_SAFE_INTEGER;
@@ -162,9 +190,11 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const threadsBefore = processSchedTimes();
   const stopGcWatch = watchGcPauses();
   const started = performance.now();
-  // A timer ends the run, not a clock read per call: the driver shares the engine's thread.
+  // A timer ends the closed loop, not a clock read per call: the driver shares the engine's thread.
+  // The open loop ends once it has sent its count, late if the engine could not keep up.
   let timeUp = false;
-  const deadline = setTimeout(() => (timeUp = true), durationMs);
+  const deadline = options.rate === undefined ? setTimeout(() => (timeUp = true), durationMs) : undefined;
+  const pace = options.rate === undefined ? undefined : { rate: options.rate, count: options.operations ?? Math.round((options.rate * durationMs) / 1000), maxInFlight: options.concurrency };
   const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
   let issued = 0;
   const host: LaneHost<Drawn> = {
@@ -185,8 +215,10 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
       countCode(tally.errors, (error as { code?: string }).code ?? 'error');
     },
   };
+  let paced: PacedResult | undefined;
   try {
-    await runLanes(engine, host, options.concurrency);
+    if (pace === undefined) await runLanes(engine, host, options.concurrency);
+    else paced = await runPaced(engine, host, pace);
   } catch (error) {
     // The observer is the process's: a failed run leaves none behind.
     await stopGcWatch(performance.now());
@@ -207,7 +239,7 @@ async function measure(engine: MintEngine, shape: BenchShape, options: BenchOpti
   const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, paced };
 }
 
 /** Microseconds of `field` between two readings, or undefined where either is missing. */
@@ -257,7 +289,7 @@ function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) =>
   return `${n(count)} on the main thread (${kinds}): ${total}`;
 }
 
-function progressBar(options: BenchOptions): SingleBar {
+function progressBar(options: LoadPlan): SingleBar {
   const byTime = options.operations === undefined;
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
   bar.start(byTime ? (options.seconds ?? 0) : (options.operations ?? 0), 0, { ops: 0 });
@@ -281,10 +313,14 @@ function printReport(
   const n = (value: number): string => Math.round(value).toLocaleString('en-US');
   const list = (map: Map<string, number>): string => (map.size === 0 ? 'none' : [...map].map(([k, v]) => `${k} ${n(v)}`).join(', '));
   const mix = options.mix.map(([kind, weight]) => `${kind}:${weight}`).join(',');
-  log(`shardmint bench: ${run.seconds.toFixed(1)} s, ${options.workers} workers, ${n(options.accounts)} accounts, mix ${mix}, concurrency ${options.concurrency}, durability ${options.durability}, seed ${options.seed}`);
+  const load = options.rate === undefined ? `concurrency ${options.concurrency}` : `open loop at ${n(options.rate)} requests/s (at most ${n(options.concurrency)} in flight)`;
+  const warmup = (options.warmup ?? 0) > 0 ? ` after a warm-up of ${options.warmup} s (not measured)` : '';
+  log(`shardmint bench: ${run.seconds.toFixed(1)} s${warmup}, ${options.workers} workers, ${n(options.accounts)} accounts, mix ${mix}, ${load}, durability ${options.durability}, seed ${options.seed}`);
   log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}, store ${options.store}; ${describeNode(report.nodeFlags)}`);
-  log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)`);
-  log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms`);
+  const offered = run.paced === undefined ? '' : `; offered ${n(options.rate ?? 0)}/s, at most ${n(run.paced.mostInFlight)} in flight, sent up to ${run.paced.mostLateMs.toFixed(1)} ms after due`;
+  log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)${offered}`);
+  const from = run.paced === undefined ? '' : ' (from each request\'s due time)';
+  log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms${from}`);
   const main = report.mainThreadCpuMicrosPerOperation;
   const perMint = report.cpuMicrosPerMint === null ? '' : `, ${report.cpuMicrosPerMint} µs per accepted mint`;
   const busy = `${((100 * (run.mainCpuMicros ?? 0)) / (run.seconds * 1e6)).toFixed(0)}% busy`;

@@ -73,6 +73,8 @@ interface BenchFlags {
   crossShard: number;
   skew: number;
   concurrency: number;
+  rate?: number;
+  warmup?: number;
   durability: 'flush' | 'commit' | 'none';
   store: 'lmdb' | 'native-free';
   path?: string;
@@ -91,7 +93,9 @@ program
   .option('--duplicates <share>', 'share of requests that reuse an earlier key', share, 0.05)
   .option('--cross-shard <share>', 'share of transfers whose accounts are in different shards', share, 0.5)
   .option('--skew <exponent>', 'Zipf exponent of account popularity (0 = uniform)', exponent, 0)
-  .option('--concurrency <n>', 'requests in flight', positiveInteger, 1024)
+  .option('--concurrency <n>', 'requests in flight (with --rate: at most this many)', positiveInteger, 1024)
+  .option('--rate <n>', 'open loop: send this many requests a second, each timed from when it was due (default: a closed loop of --concurrency lanes)', positiveInteger)
+  .option('--warmup <n>', 'seconds of the same load before the measured run, left out of the figures', nonNegativeInteger, 0)
   .option('--durability <mode>', "'flush', 'commit' or 'none'", 'flush')
   .option('--store <store>', "'lmdb' or 'native-free'", 'lmdb')
   .option('--path <dir>', 'data directory to keep (default: a temporary one, removed)')
