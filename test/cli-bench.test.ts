@@ -27,10 +27,11 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'warmupSeconds'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'warmupSeconds'].sort(),
     );
     // The closed loop: no offered rate, no warm-up.
     expect(report['offeredOperationsPerSecond']).toBeNull();
+    expect(report['sendLateMaxMs']).toBeNull();
     expect(report['warmupSeconds']).toBe(0);
     expect(run.stdout).toMatch(/, concurrency 512, /);
     expect(report['nodeFlags']).toContain('--v8-pool-size=0');
@@ -99,6 +100,10 @@ describe('shardmint bench', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(report['offeredOperationsPerSecond']).toBe(4000);
     expect(report['warmupSeconds']).toBe(1);
+    // The same figure as the report's line, which rounds it to a tenth.
+    const late = report['sendLateMaxMs'] as number;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(run.stdout).toContain(`sent up to ${late.toFixed(1)} ms after due`);
     expect(report['verified']).toBe(true);
     // 8,000 requests on a schedule of 2 s: the run cannot be much shorter, nor faster than offered.
     expect(report['operationsPerSecond']).toBeLessThanOrEqual(4000 * 1.01);
