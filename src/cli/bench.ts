@@ -15,6 +15,7 @@ import { runLanes, type LaneHost } from './bench-lanes.js';
 import { runPaced, type PacedResult } from './bench-paced.js';
 import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
+import { nodeFlags } from './node-flags.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
@@ -267,12 +268,6 @@ function tallyAnswer(result: Record<string, unknown>, drawn: Drawn, duplicate: b
 
 function idOf(result: Record<string, unknown>): string {
   return String(result['mintId'] ?? result['burnId'] ?? result['transferId'] ?? result['transactionId']);
-}
-
-/** Node's flags for this process: its command line, then NODE_OPTIONS. */
-function nodeFlags(): string[] {
-  const fromEnvironment = (process.env['NODE_OPTIONS'] ?? '').split(/\s+/).filter((flag) => flag !== '');
-  return [...process.execArgv, ...fromEnvironment];
 }
 
 /**
