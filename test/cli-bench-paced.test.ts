@@ -1,7 +1,8 @@
 // Goal: the bench's open loop sends each request no earlier than it is due, never has more than its
 // limit in flight, times every request from when it was due (so a driver held back by a slow engine
-// does not hide the wait), sends exactly its count and stops on a host's error; method: a real engine
-// driven through runPaced with hosts that record when each request was sent and answered.
+// does not hide the wait), sends exactly its count, gives up what is left once far behind, and stops
+// on a host's error; method: a real engine driven through runPaced with hosts that record when each
+// request was sent and answered.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LaneHost } from '../dist/cli/bench-lanes.js';
 import { runPaced } from '../dist/cli/bench-paced.js';
@@ -72,6 +73,30 @@ describe('bench open loop', () => {
     expect((seen.sentAt[count - 1] as number) - first).toBeGreaterThanOrEqual(((count - 1) * 1000) / rate - 0.5);
     expect(result.mostInFlight).toBeLessThan(64);
     expect(result.mostLateMs).toBeGreaterThanOrEqual(0);
+    expect(result.unsent).toBe(0);
+  });
+
+  it('gives up the requests still unsent once a second past a schedule it cannot keep', { timeout: 60_000 }, async () => {
+    const fresh = await freshEngine({ mintRateLimit: null });
+    dispose = fresh.dispose;
+    const accounts = Array.from({ length: 8 }, (_, i) => `behind-${i}`);
+    await seedAccounts(fresh.engine, accounts);
+    const { host, seen } = recordingHost(accounts);
+    // 10,000,000 requests due within 10 ms, 2 in flight: far more than a second's worth.
+    const count = 10_000_000;
+    const started = performance.now();
+    const result = await runPaced(fresh.engine, host, { rate: 1_000_000_000, count, maxInFlight: 2 });
+    const elapsed = performance.now() - started;
+    expect(result.sent).toBe(seen.sentAt.length);
+    expect(result.sent).toBeGreaterThan(0);
+    expect(result.unsent).toBe(count - result.sent);
+    expect(result.unsent).toBeGreaterThan(0);
+    expect(seen.inFlight).toBe(0);
+    // Given up at 1 s past the start (the schedule's 10 ms plus the least slack), then drained.
+    expect(elapsed).toBeGreaterThanOrEqual(1_000);
+    expect(elapsed).toBeLessThan(20_000);
+    // Nothing was sent after the limit: the last send came before it.
+    expect((seen.sentAt[seen.sentAt.length - 1] as number) - started).toBeLessThan(1_000 + 200);
   });
 
   it('times requests from when they were due while the limit holds them back', { timeout: 60_000 }, async () => {
@@ -122,7 +147,7 @@ describe('bench open loop', () => {
     const { host, seen } = recordingHost(['none']);
     // No request is sent, so the engine is never called.
     const result = await runPaced(undefined as never, host, { rate: 10, count: 0, maxInFlight: 4 });
-    expect(result).toEqual({ sent: 0, mostLateMs: 0, mostInFlight: 0 });
+    expect(result).toEqual({ sent: 0, mostLateMs: 0, mostInFlight: 0, unsent: 0 });
     expect(seen.sentAt).toHaveLength(0);
   });
 });

@@ -27,11 +27,12 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'warmupSeconds'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds'].sort(),
     );
     // The closed loop: no offered rate, no warm-up.
     expect(report['offeredOperationsPerSecond']).toBeNull();
     expect(report['sendLateMaxMs']).toBeNull();
+    expect(report['unsentRequests']).toBeNull();
     expect(report['warmupSeconds']).toBe(0);
     expect(run.stdout).toMatch(/, concurrency 512, /);
     expect(report['nodeFlags']).toContain('--v8-pool-size=0');
@@ -100,6 +101,9 @@ describe('shardmint bench', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(report['offeredOperationsPerSecond']).toBe(4000);
     expect(report['warmupSeconds']).toBe(1);
+    // 4,000 a second is far below what the engine does: every request was sent.
+    expect(report['unsentRequests']).toBe(0);
+    expect(run.stdout).not.toMatch(/never sent/);
     // The same figure as the report's line, which rounds it to a tenth.
     const late = report['sendLateMaxMs'] as number;
     expect(late).toBeGreaterThanOrEqual(0);
@@ -107,6 +111,14 @@ describe('shardmint bench', () => {
     expect(report['verified']).toBe(true);
     // 8,000 requests on a schedule of 2 s: the run cannot be much shorter, nor faster than offered.
     expect(report['operationsPerSecond']).toBeLessThanOrEqual(4000 * 1.01);
+  });
+
+  it('gives up an open loop far beyond the engine a second past its schedule, and says how many were never sent', { timeout: 60_000 }, () => {
+    const args = ['bench', '--operations', '100000000', '--rate', '1000000000', '--concurrency', '8', '--accounts', '100'];
+    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 50_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^throughput\s+.*; [\d,]+ requests never sent \(the run fell behind by more than its own length\)$/m);
+    expect(run.stdout).toMatch(/^verified\s+yes$/m);
   });
 
   it("says when V8's helper pool was left at its default size", { timeout: 60_000 }, () => {

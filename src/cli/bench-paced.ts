@@ -4,18 +4,25 @@
 // driver and the requests it would have sent are never timed ("coordinated omission"); here they
 // are. At most `maxInFlight` requests wait for answers; those due beyond it wait in the driver with
 // their latency running. Every request is sent, late if need be: an engine that cannot keep up
-// takes longer than the schedule, and its latencies show by how much.
+// takes longer than the schedule, and its latencies show by how much. Past twice the schedule's
+// length (and at least a second past it) the rest is given up and counted, so that a rate far
+// beyond the engine cannot make a run last for hours.
 import type { MintEngine } from '../engine/mint-engine.js';
 import { assert } from '../domain/errors.js';
 import type { LaneHost } from './bench-lanes.js';
 import type { Issued } from './bench-workload.js';
 import { sendRequest } from './requests.js';
 
+/** The least a run behind its schedule goes on past the schedule's end before giving up the rest. */
+const giveUpAfterMsMin = 1_000;
+
 export interface PacedResult {
   /** Requests sent. */
   readonly sent: number;
   /** The latest any request was sent after it was due (timers and a busy thread make a little). */
   readonly mostLateMs: number;
+  /** Requests given up unsent: the run reached its time limit that far behind its schedule. */
+  readonly unsent: number;
   readonly mostInFlight: number;
 }
 
@@ -41,6 +48,8 @@ class PacedRun<T extends Issued> {
   readonly #free: Array<Flight<T>>;
   readonly #maxInFlight: number;
   readonly #count: number;
+  /** When the requests still unsent are given up. */
+  readonly #giveUpAt: number;
   readonly #resolve: (result: PacedResult) => void;
   readonly #reject: (error: unknown) => void;
   #sent = 0;
@@ -56,6 +65,8 @@ class PacedRun<T extends Issued> {
     this.#intervalMs = 1000 / pace.rate;
     this.#maxInFlight = pace.maxInFlight;
     this.#count = pace.count;
+    const plannedMs = pace.count * this.#intervalMs;
+    this.#giveUpAt = this.#start + Math.max(2 * plannedMs, plannedMs + giveUpAfterMsMin);
     this.#free = Array.from({ length: pace.maxInFlight }, () => new Flight(this));
     this.#resolve = resolve;
     this.#reject = reject;
@@ -68,7 +79,7 @@ class PacedRun<T extends Issued> {
   /** Sends every request due by `now` that a free place can take; at most maxInFlight per call. */
   pump(now: number): void {
     while (!this.#ended && this.#free.length > 0) {
-      if (this.#sent === this.#count) return this.#end();
+      if (this.#sent === this.#count || now > this.#giveUpAt) return this.#end();
       const due = this.#start + this.#sent * this.#intervalMs;
       if (due > now) break;
       if (!this.#send(due)) return;
@@ -160,7 +171,7 @@ class PacedRun<T extends Issued> {
 
   #finish(): void {
     if (this.#failure !== undefined) return this.#reject(this.#failure.error);
-    this.#resolve({ sent: this.#sent, mostLateMs: this.#mostLateMs, mostInFlight: this.#mostInFlight });
+    this.#resolve({ sent: this.#sent, mostLateMs: this.#mostLateMs, mostInFlight: this.#mostInFlight, unsent: this.#count - this.#sent });
   }
 }
 

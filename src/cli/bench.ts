@@ -57,6 +57,9 @@ export interface BenchReport {
   /** The open loop: the latest any request was sent after it was due (an engine that kept up: a
    * millisecond or two of timers and turns); null for the closed loop. */
   readonly sendLateMaxMs: number | null;
+  /** The open loop: requests given up unsent, the run having fallen behind by more than its own
+   * length (0 when it kept up); null for the closed loop. */
+  readonly unsentRequests: number | null;
   /** Seconds of load run before the measured run and left out of every figure (--warmup). */
   readonly warmupSeconds: number;
   /** CPU of the engine's main thread (where callers, routing and commits run) per operation; null off Linux. */
@@ -124,6 +127,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       verified: verification.verified,
       offeredOperationsPerSecond: options.rate ?? null,
       sendLateMaxMs: run.paced === undefined ? null : round(run.paced.mostLateMs, 3),
+      unsentRequests: run.paced?.unsent ?? null,
       warmupSeconds: options.warmup ?? 0,
       mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
       cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
@@ -280,6 +284,12 @@ function describeNode(flags: readonly string[]): string {
   return `Node ${process.version}${flags.length === 0 ? '' : ` ${flags.join(' ')}`}${pool}`;
 }
 
+/** The open loop's requests given up unsent, if any, in words for the throughput line. */
+function unsent(paced: PacedResult | undefined, n: (value: number) => string): string {
+  if (paced === undefined || paced.unsent === 0) return '';
+  return `; ${n(paced.unsent)} requests never sent (the run fell behind by more than its own length)`;
+}
+
 /** The main thread's collection pauses, in one line: how many of which kind, their total and the longest. */
 function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) => string): string {
   const count = gc.scavenges + gc.fullCollections + gc.otherPauses;
@@ -316,7 +326,7 @@ function printReport(
   const warmup = (options.warmup ?? 0) > 0 ? ` after a warm-up of ${options.warmup} s (not measured)` : '';
   log(`shardmint bench: ${run.seconds.toFixed(1)} s${warmup}, ${options.workers} workers, ${n(options.accounts)} accounts, mix ${mix}, ${load}, durability ${options.durability}, seed ${options.seed}`);
   log(`  duplicates ${options.duplicates}, cross-shard ${options.crossShard}, skew ${options.skew}, store ${options.store}; ${describeNode(report.nodeFlags)}`);
-  const offered = run.paced === undefined ? '' : `; offered ${n(options.rate ?? 0)}/s, at most ${n(run.paced.mostInFlight)} in flight, sent up to ${(report.sendLateMaxMs ?? 0).toFixed(1)} ms after due`;
+  const offered = run.paced === undefined ? '' : `; offered ${n(options.rate ?? 0)}/s, at most ${n(run.paced.mostInFlight)} in flight, sent up to ${(report.sendLateMaxMs ?? 0).toFixed(1)} ms after due${unsent(run.paced, n)}`;
   log(`throughput      ${n(report.operationsPerSecond)} operations/s, ${n(report.mintsPerSecond)} mints/s (${n(run.tally.operations)} operations)${offered}`);
   const from = run.paced === undefined ? '' : ' (from each request\'s due time)';
   log(`latency         p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms, p99 ${report.latencyMs.p99} ms, max ${report.latencyMs.max} ms${from}`);
