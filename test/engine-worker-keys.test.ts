@@ -55,9 +55,11 @@ describe('keys taken by the workers', () => {
     const { fixture, requests, firsts } = await mintedEngine();
     const total = await sumBalances(fixture.engine, ids);
     await untilEvicted(fixture.engine, minted / 2);
-    // Eviction follows a key write (no checkpoint is due at this size): the metrics count it.
+    // Eviction follows a key write (no checkpoint is due at this size): the metrics count it. Only
+    // the timer's checkpoint (every 15 s) could have written the keys first, on a very slow machine.
     const { keyWrites, checkpoints } = fixture.engine.metrics();
-    expect(keyWrites).toBeGreaterThan(0);
+    expect(keyWrites + checkpoints).toBeGreaterThan(0);
+    if (checkpoints === 0) expect(keyWrites).toBeGreaterThan(0);
     const exposition = await fixture.engine.prometheusMetrics();
     expect(exposition).toContain(`shardmint_key_writes_total ${keyWrites}\n`);
     expect(exposition).toContain(`shardmint_checkpoints_total ${checkpoints}\n`);
