@@ -1,7 +1,8 @@
 // `shardmint bench`: the load benchmark. Drives the engine with a seeded mix at a fixed number of
-// requests in flight (or, with --rate, at a fixed rate of requests: bench-paced.ts), measures throughput, latency (a real histogram), CPU per operation (all
-// threads), peak RSS and shared memory per account, then verifies the result against the durable
-// log and measures the raw store ceiling of the same durable work.
+// requests in flight (or, with --rate, at a fixed rate of requests: bench-paced.ts), measures
+// throughput, latency (a real histogram), CPU per operation (all threads), peak RSS and shared
+// memory per account, then verifies the result against the durable log and measures the raw store
+// ceiling of the same durable work.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHistogram } from 'node:perf_hooks';
@@ -103,10 +104,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const source = new RequestSource(shape, options.seed);
     // The warm-up's requests are the run's first ones (later duplicates may reuse their keys); like
     // the setup, it is left out of the figures and of the log records the verification counts.
-    if ((options.warmup ?? 0) > 0) await measure(engine, source, { seconds: options.warmup, operations: undefined, rate: options.rate, concurrency: options.concurrency, progress: false });
+    if ((options.warmup ?? 0) > 0) await measure(engine, source, loadPlan(options, { seconds: options.warmup, operations: undefined, progress: false }));
     const setupSequence = engine.metrics().durableSequence;
     const { commit: commitBefore, keyWrites: keyWritesBefore, checkpoints: checkpointsBefore } = engine.metrics();
-    const run = await measure(engine, source, { seconds: options.seconds, operations: options.operations, rate: options.rate, concurrency: options.concurrency, progress: options.progress });
+    const run = await measure(engine, source, loadPlan(options, { seconds: options.seconds, operations: options.operations, progress: options.progress }));
     const metrics = engine.metrics();
     const stateWrites = { keyWrites: metrics.keyWrites - keyWritesBefore, checkpoints: metrics.checkpoints - checkpointsBefore };
     await engine.close();
@@ -182,6 +183,11 @@ interface LoadPlan {
   readonly rate: number | undefined;
   readonly concurrency: number;
   readonly progress: boolean;
+}
+
+/** The load of the options' rate and concurrency, for `span`'s time or operations. */
+function loadPlan(options: BenchOptions, span: Pick<LoadPlan, 'seconds' | 'operations' | 'progress'>): LoadPlan {
+  return { seconds: span.seconds, operations: span.operations, rate: options.rate, concurrency: options.concurrency, progress: span.progress };
 }
 
 /**
