@@ -44,7 +44,8 @@ class PacedRun<T extends Issued> {
   readonly #engine: MintEngine;
   readonly #host: LaneHost<T>;
   readonly #intervalMs: number;
-  readonly #start = performance.now();
+  /** The schedule's start: request i is due at #start + i × #intervalMs. */
+  readonly #start: number;
   readonly #free: Array<Flight<T>>;
   readonly #maxInFlight: number;
   readonly #count: number;
@@ -66,10 +67,12 @@ class PacedRun<T extends Issued> {
     this.#maxInFlight = pace.maxInFlight;
     this.#count = pace.count;
     const plannedMs = pace.count * this.#intervalMs;
-    this.#giveUpAt = this.#start + Math.max(2 * plannedMs, plannedMs + giveUpAfterMsMin);
     this.#free = Array.from({ length: pace.maxInFlight }, () => new Flight(this));
     this.#resolve = resolve;
     this.#reject = reject;
+    // Read last, so that the first request (sent at once) is not late by the set-up above.
+    this.#start = performance.now();
+    this.#giveUpAt = this.#start + Math.max(2 * plannedMs, plannedMs + giveUpAfterMsMin);
   }
 
   get #inFlight(): number {
