@@ -199,7 +199,11 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const latency = createHistogram();
   const budget = options.operations ?? Number.MAX_SAFE_INTEGER;
   const durationMs = (options.seconds ?? 3600) * 1000;
-  const bar = options.progress ? progressBar(options) : undefined;
+  const pace = options.rate === undefined ? undefined : { rate: options.rate, count: options.operations ?? Math.round((options.rate * durationMs) / 1000), maxInFlight: options.concurrency };
+  // By time for the closed loop's seconds; by answers for a count, which the open loop always has
+  // (it may run past its seconds, sending late).
+  const byTime = pace === undefined && options.operations === undefined;
+  const bar = options.progress ? progressBar(byTime, byTime ? (options.seconds ?? 0) : (pace?.count ?? budget)) : undefined;
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadSchedTimes();
   const threadsBefore = processSchedTimes();
@@ -209,8 +213,7 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   // The open loop ends once it has sent its count, late if the engine could not keep up.
   let timeUp = false;
   const deadline = options.rate === undefined ? setTimeout(() => (timeUp = true), durationMs) : undefined;
-  const pace = options.rate === undefined ? undefined : { rate: options.rate, count: options.operations ?? Math.round((options.rate * durationMs) / 1000), maxInFlight: options.concurrency };
-  const ticker = setInterval(() => bar?.update(options.operations === undefined ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
+  const ticker = setInterval(() => bar?.update(byTime ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
   let issued = 0;
   const host: LaneHost<Drawn> = {
     next: () => {
@@ -304,10 +307,9 @@ function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) =>
   return `${n(count)} on the main thread (${kinds}): ${total}`;
 }
 
-function progressBar(options: LoadPlan): SingleBar {
-  const byTime = options.operations === undefined;
+function progressBar(byTime: boolean, total: number): SingleBar {
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
-  bar.start(byTime ? (options.seconds ?? 0) : (options.operations ?? 0), 0, { ops: 0 });
+  bar.start(total, 0, { ops: 0 });
   return bar;
 }
 
