@@ -49,19 +49,24 @@ function recordingHost(accounts: readonly string[], invalidEvery = 0): { host: L
   return { host, seen };
 }
 
+/** A fresh engine (removed after the test) with `count` funded accounts named `prefix-i`, and a recording host over them. */
+async function engineWithHost(prefix: string, count: number, invalidEvery = 0) {
+  const fresh = await freshEngine({ mintRateLimit: null });
+  dispose = fresh.dispose;
+  const accounts = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await seedAccounts(fresh.engine, accounts);
+  return { engine: fresh.engine, ...recordingHost(accounts, invalidEvery) };
+}
+
 describe('bench open loop', () => {
   it('sends each request at its due time, not before, and exactly its count', { timeout: 60_000 }, async () => {
-    const fresh = await freshEngine({ mintRateLimit: null });
-    dispose = fresh.dispose;
-    const accounts = Array.from({ length: 32 }, (_, i) => `paced-${i}`);
-    await seedAccounts(fresh.engine, accounts);
-    const { host, seen } = recordingHost(accounts, 40);
+    const { engine, host, seen } = await engineWithHost('paced', 32, 40);
     const rate = 1_000;
     const count = 400;
     // The schedule starts inside runPaced, so no earlier than this.
     const before = performance.now();
     // A limit the run cannot reach even if the machine stalls it: here only the schedule paces sends.
-    const result = await runPaced(fresh.engine, host, { rate, count, maxInFlight: count });
+    const result = await runPaced(engine, host, { rate, count, maxInFlight: count });
     expect(result.sent).toBe(count);
     expect(seen.sentAt).toHaveLength(count);
     expect(seen.inFlight).toBe(0);
@@ -80,15 +85,11 @@ describe('bench open loop', () => {
   });
 
   it('gives up the requests still unsent once a second past a schedule it cannot keep', { timeout: 60_000 }, async () => {
-    const fresh = await freshEngine({ mintRateLimit: null });
-    dispose = fresh.dispose;
-    const accounts = Array.from({ length: 8 }, (_, i) => `behind-${i}`);
-    await seedAccounts(fresh.engine, accounts);
-    const { host, seen } = recordingHost(accounts);
+    const { engine, host, seen } = await engineWithHost('behind', 8);
     // 10,000,000 requests due within 10 ms, 2 in flight: far more than a second's worth.
     const count = 10_000_000;
     const started = performance.now();
-    const result = await runPaced(fresh.engine, host, { rate: 1_000_000_000, count, maxInFlight: 2 });
+    const result = await runPaced(engine, host, { rate: 1_000_000_000, count, maxInFlight: 2 });
     const elapsed = performance.now() - started;
     expect(result.sent).toBe(seen.sentAt.length);
     expect(result.sent).toBeGreaterThan(0);
@@ -103,15 +104,11 @@ describe('bench open loop', () => {
   });
 
   it('times requests from when they were due while the limit holds them back', { timeout: 60_000 }, async () => {
-    const fresh = await freshEngine({ mintRateLimit: null });
-    dispose = fresh.dispose;
-    const accounts = Array.from({ length: 8 }, (_, i) => `held-${i}`);
-    await seedAccounts(fresh.engine, accounts);
-    const { host, seen } = recordingHost(accounts);
+    const { engine, host, seen } = await engineWithHost('held', 8);
     const count = 300;
     // All due within 0.3 ms; only 3 may fly at once, so most wait in the driver for many round trips.
     const started = performance.now();
-    const result = await runPaced(fresh.engine, host, { rate: 1_000_000, count, maxInFlight: 3 });
+    const result = await runPaced(engine, host, { rate: 1_000_000, count, maxInFlight: 3 });
     const elapsed = performance.now() - started;
     expect(result.sent).toBe(count);
     expect(seen.mostInFlight).toBe(3);
@@ -126,10 +123,7 @@ describe('bench open loop', () => {
   });
 
   it('stops sending and rejects with the error a host call threw, once every request in flight is answered', { timeout: 60_000 }, async () => {
-    const fresh = await freshEngine({ mintRateLimit: null });
-    dispose = fresh.dispose;
-    await seedAccounts(fresh.engine, ['stop-a']);
-    const { host, seen } = recordingHost(['stop-a']);
+    const { engine, host, seen } = await engineWithHost('stop', 1);
     const failing: LaneHost = {
       ...host,
       next: () => host.next(),
@@ -141,7 +135,7 @@ describe('bench open loop', () => {
         if (seen.latencies.length === 50) throw new Error('tally bug');
       },
     };
-    await expect(runPaced(fresh.engine, failing, { rate: 100_000, count: 10_000, maxInFlight: 16 })).rejects.toThrow('tally bug');
+    await expect(runPaced(engine, failing, { rate: 100_000, count: 10_000, maxInFlight: 16 })).rejects.toThrow('tally bug');
     expect(seen.inFlight).toBe(0);
     expect(seen.sentAt.length).toBeLessThan(50 + 16 + 1);
   });
