@@ -173,9 +173,11 @@ export class EngineCore implements Settler, KeyedHost {
       chains: options.chains,
       keys: this.derived.idempotency,
     });
-    this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, {
+    // One shard per worker thread (and one resident task each).
+    this.#router = new ShardRouter(this.#pool, options.workers, options.workers, options.shardQueueDepthMax, {
       repair: (batch) => this.#supervisor.repair(batch),
       quiescent: () => this.#supervisor.afterWorkerDeath(),
+      lost: () => this.#supervisor.workerLost(),
       fail: (error) => this.fail(error),
     });
     this.#supervisor.attach(this.#router);
@@ -557,6 +559,7 @@ export class EngineCore implements Settler, KeyedHost {
       await this.#checkpointing;
     } finally {
       await this.#supervisor.untilWorkersLoaded();
+      this.#router.stop();
       await this.#pool.destroy();
       await this.#store.close();
       this.#lock.release();

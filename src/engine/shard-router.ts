@@ -1,16 +1,17 @@
-// Routes operations by account slot to shards and sends the shards' queues to the Piscina pool as
+// Routes operations by account slot to shards and sends the shards' queues to the worker threads as
 // batches: many operations per batch, gathered per event-loop turn, at most one batch per shard in
 // flight (so operations on one account execute in submission order). The shards ready in a turn go
-// out together, as one task of up to combinedRowsMax rows: each task wakes a sleeping worker, and
-// on this machine the wake alone costs the main thread 16 µs at the median (34 µs at p90). Queues
-// are bounded: past shardQueueDepthMax an operation is refused with ERR_CAPACITY instead of waiting
-// in an unbounded queue. When a task's worker dies, the engine repairs its batches; rows it did not
-// finish go back to the front of their queues and execute again.
+// out together, as one task of up to combinedRowsMax rows, to a free channel (worker-channel.ts):
+// each task wakes a sleeping worker, and on this machine the wake alone costs the main thread 16 µs
+// at the median (34 µs at p90). Queues are bounded: past shardQueueDepthMax an operation is refused
+// with ERR_CAPACITY instead of waiting in an unbounded queue. When a task's worker dies, the engine
+// repairs its batches; rows it did not finish go back to the front of their queues and execute again.
 import type { Piscina } from 'piscina';
 import { assert, CapacityError } from '../domain/errors.js';
 import { batchOperationsMax } from '../domain/limits.js';
 import { Batch } from './batch.js';
 import { Deque } from './deque.js';
+import { WorkerChannel, type ChannelListener } from './worker-channel.js';
 
 export interface WorkOp {
   /** The operation kind's code (op-kind.ts). */
@@ -39,6 +40,8 @@ export interface RouterHooks {
   repair(batches: readonly Batch[], error: unknown): number[];
   /** Called once no batch is in flight while the router is paused. */
   quiescent(): void;
+  /** A worker died while it ran no task (nothing to repair). */
+  lost(error: unknown): void;
   fail(error: unknown): void;
 }
 
@@ -48,10 +51,18 @@ export interface RouterHooks {
  */
 const combinedRowsMax = 1_024;
 
+/**
+ * How long a worker's resident task waits for work before it leaves (and lets the process exit if
+ * nothing else holds it). Restarting one costs about one Piscina task, so a pause this long costs
+ * nothing that matters.
+ */
+const residentLingerMs = 200;
+
 interface Shard {
+  readonly index: number;
   readonly queue: Deque<WorkOp>;
   busy: boolean;
-  batch: Batch | undefined;
+  readonly batch: Batch;
   /** The operations of the batch in flight, rows [0, count): one array per shard, reused. */
   readonly ops: Array<WorkOp | undefined>;
   /** Rows of the batch in flight. */
@@ -61,8 +72,11 @@ interface Shard {
 }
 
 export class ShardRouter {
-  readonly #pool: Piscina;
   readonly #shards: Shard[];
+  /** One per worker thread: each runs one task at a time. */
+  readonly #channels: WorkerChannel[];
+  /** The shards of the task each channel runs. */
+  readonly #tasks: Array<Shard[] | undefined>;
   readonly #queueDepthMax: number;
   readonly #hooks: RouterHooks;
   /** Batches in flight (a task may carry several). */
@@ -75,16 +89,26 @@ export class ShardRouter {
     this.#dispatch();
   };
 
-  constructor(pool: Piscina, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
-    this.#pool = pool;
-    this.#shards = Array.from({ length: shardCount }, () => ({
+  /**
+   * `threads`: the pool's threads, one channel each. At most one task per shard is in flight, so
+   * with as many channels as shards a ready task always finds a free one; and no more channels than
+   * threads, since a resident task left waiting for a thread would hold its task back.
+   */
+  constructor(pool: Piscina, threads: number, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
+    assert(threads === shardCount, 'one channel per shard and per thread');
+    this.#shards = Array.from({ length: shardCount }, (_, index) => ({
+      index,
       queue: new Deque<WorkOp>(),
       busy: false,
-      batch: undefined,
+      batch: Batch.allocate(batchOperationsMax),
       ops: new Array<WorkOp | undefined>(batchOperationsMax).fill(undefined),
       count: 0,
       idle: [],
     }));
+    for (const shard of this.#shards) shard.batch.shard = shard.index;
+    const buffers = this.#shards.map((shard) => shard.batch.buffer);
+    this.#tasks = new Array<Shard[] | undefined>(threads).fill(undefined);
+    this.#channels = Array.from({ length: threads }, (_, i) => new WorkerChannel(pool, buffers, residentLingerMs, this.#listener(i)));
     this.#queueDepthMax = queueDepthMax;
     this.#hooks = hooks;
   }
@@ -136,6 +160,12 @@ export class ShardRouter {
     this.#schedule();
   }
 
+  /** Tells the resident tasks to leave (before the pool is destroyed). */
+  stop(): void {
+    this.#paused = true;
+    for (const channel of this.#channels) channel.stop();
+  }
+
   /** Fails every queued operation (engine failure). */
   failAll(error: unknown): void {
     for (const shard of this.#shards) {
@@ -172,10 +202,6 @@ export class ShardRouter {
   /** Moves the front of a shard's queue into its batch, which is then in flight. */
   #take(shard: Shard): void {
     const count = shard.queue.takeInto(shard.ops, batchOperationsMax);
-    if (shard.batch === undefined) {
-      shard.batch = Batch.allocate(batchOperationsMax);
-      shard.batch.shard = this.#shards.indexOf(shard);
-    }
     this.#fill(shard.batch, shard.ops, count);
     shard.count = count;
     shard.busy = true;
@@ -183,11 +209,33 @@ export class ShardRouter {
   }
 
   #run(task: Shard[]): void {
-    const batches = task.map((shard) => shard.batch as Batch);
-    this.#pool.run(batches.map((batch) => batch.buffer)).then(
-      () => this.#finishTask(task, batches.map((batch) => batch.count)),
-      (error: unknown) => this.#recover(task, batches, error),
-    );
+    let free = 0;
+    while (free < this.#channels.length && (this.#channels[free] as WorkerChannel).busy) free++;
+    const channel = this.#channels[free];
+    assert(channel !== undefined, 'a task finds a free channel: each busy one holds a busy shard');
+    this.#tasks[free] = task;
+    channel.post(task.map((shard) => shard.index));
+  }
+
+  /** What channel `i` reports about its task (or its thread). */
+  #listener(i: number): ChannelListener {
+    const take = (): Shard[] => {
+      const task = this.#tasks[i];
+      assert(task !== undefined, 'a channel reports on the task it was given');
+      this.#tasks[i] = undefined;
+      return task;
+    };
+    return {
+      done: () => {
+        const task = take();
+        this.#finishTask(task, task.map((shard) => shard.count));
+      },
+      failed: (error) => {
+        const task = take();
+        this.#recover(task, task.map((shard) => shard.batch), error);
+      },
+      lost: (error) => this.#hooks.lost(error),
+    };
   }
 
   #fill(batch: Batch, ops: ReadonlyArray<WorkOp | undefined>, count: number): void {
@@ -230,7 +278,7 @@ export class ShardRouter {
   #finishTask(task: readonly Shard[], finished: readonly number[]): void {
     for (let i = 0; i < task.length; i++) {
       const shard = task[i] as Shard;
-      const batch = shard.batch as Batch;
+      const batch = shard.batch;
       const count = shard.count;
       const done = Math.min(finished[i] ?? 0, count);
       this.#free(shard);

@@ -38,8 +38,9 @@ export class WorkerSupervisor {
 
   constructor(parts: SupervisedParts) {
     this.#p = parts;
-    // A worker that dies between batches loses nothing: count it, Piscina replaces it.
-    parts.pool.on('error', () => this.#recoveries.workerDeaths++);
+    // A worker that dies between batches loses nothing: count it, Piscina replaces it. (One that
+    // runs a resident task reports through the router instead: workerLost.)
+    parts.pool.on('error', () => this.workerLost());
     // Piscina reports a destroyed worker after it has exited, when its thread id reads -1; so the
     // thread table is swept for rows whose thread is gone instead.
     parts.pool.on('workerDestroy', () => setImmediate(() => this.#sweepThreadRows()));
@@ -48,6 +49,11 @@ export class WorkerSupervisor {
   /** The router is built after the supervisor (it takes the supervisor's hooks). */
   attach(router: ShardRouter): void {
     this.#router = router;
+  }
+
+  /** A worker died between batches: nothing to repair, Piscina replaces it. */
+  workerLost(): void {
+    this.#recoveries.workerDeaths++;
   }
 
   get recoveries(): RecoverySnapshot {
