@@ -36,6 +36,7 @@ import { prometheusContentType } from 'prom-client';
 import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
 import { resolveOptions, type MintEngineOptions } from './options.js';
 import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
+import { PaySpec, SupplySpec, TransferSpec } from './work-specs.js';
 
 function lockWaitCounts(m: LockMetrics): { boundsSeconds: number[]; counts: number[]; sumSeconds: number } {
   return { boundsSeconds: waitBucketsUs.map((us) => us / 1e6), counts: m.waitBuckets, sumSeconds: m.waitTotalUs / 1e6 };
@@ -183,7 +184,7 @@ export class MintEngine {
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return { kind, slot, chain, amount, key, scope: account };
+    return new SupplySpec(kind, slot, chain, amount, key, account);
   };
 
   readonly #transferSpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
@@ -197,7 +198,7 @@ export class MintEngine {
     if (typeof slot !== 'number') return slot;
     const slot2 = this.#slotOrRefusal(to);
     if (typeof slot2 !== 'number') return slot2;
-    return { kind: 'transfer', slot, slot2, amount, key, scope: from };
+    return new TransferSpec(slot, slot2, amount, key, from);
   };
 
   readonly #paySpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
@@ -207,7 +208,7 @@ export class MintEngine {
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return { kind: 'pay', slot, amount, key, scope: account };
+    return new PaySpec(slot, amount, key, account);
   };
 
   refund(args: RefundArgs): Promise<Outcome<RefundResult>> {
