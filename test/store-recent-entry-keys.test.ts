@@ -28,6 +28,10 @@ describe('recent entry keys', () => {
           expect(ring.atOrBefore(seq)).toBe(expected);
           const expectedBytes = expected !== undefined && withBytes.has(expected) ? pushed.get(expected) : undefined;
           expect(ring.bytesAtOrBefore(seq)).toBe(expectedBytes);
+          // The one-search form the store's record lookup uses.
+          const index = ring.indexAtOrBefore(seq);
+          expect(index < 0 ? undefined : ring.keyAt(index)).toBe(expected);
+          expect(ring.bytesAt(index)).toBe(expectedBytes);
         }
       }),
     );

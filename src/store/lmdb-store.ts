@@ -147,11 +147,13 @@ export class LmdbStore implements LedgerStore {
     for (const [first, records] of this.#uncommitted) {
       if (seq >= first && seq < first + records.length) return records[seq - first];
     }
-    const key = this.#groupKeyAtOrBefore(seq);
+    // One search of the recent entries gives the key and, for the newest, the bytes.
+    const recent = this.#recentEntries.indexAtOrBefore(seq);
+    const key = recent >= 0 ? this.#recentEntries.keyAt(recent) : this.#diskKeyAtOrBefore(seq);
     if (key === undefined) return undefined;
     // A recent entry's own bytes, or a reusable buffer valid until the next read: either way the
     // record is decoded (copied out) at once.
-    const bytes = this.#recentEntries.bytesAtOrBefore(seq) ?? this.#log.getBinaryFast(key);
+    const bytes = this.#recentEntries.bytesAt(recent) ?? this.#log.getBinaryFast(key);
     if (bytes === undefined) return undefined;
     const record = decodeRecordAt(bytes, seq - key);
     if (record === undefined) return undefined;
@@ -233,8 +235,10 @@ export class LmdbStore implements LedgerStore {
   }
 
   #groupKeyAtOrBefore(seq: number): number | undefined {
-    const recent = this.#recentEntries.atOrBefore(seq);
-    if (recent !== undefined) return recent;
+    return this.#recentEntries.atOrBefore(seq) ?? this.#diskKeyAtOrBefore(seq);
+  }
+
+  #diskKeyAtOrBefore(seq: number): number | undefined {
     for (const key of this.#log.getKeys({ start: seq, reverse: true, limit: 1 })) return key;
     return undefined;
   }

@@ -54,19 +54,20 @@ export class RecentEntryKeys {
 
   /** The greatest key at or before `seq`, or undefined when `seq` is before the oldest key held. */
   atOrBefore(seq: number): number | undefined {
-    const index = this.#indexAtOrBefore(seq);
+    const index = this.indexAtOrBefore(seq);
     return index < 0 ? undefined : this.#at(index);
   }
 
   /** The bytes of the entry at or before `seq` when it is one of the newest held, else undefined. */
   bytesAtOrBefore(seq: number): Uint8Array | undefined {
-    const index = this.#indexAtOrBefore(seq);
-    if (index < 0 || index < this.#length - this.#bytes.length) return undefined;
-    return this.#bytes[((this.#start + index) & this.#mask) & this.#bytesMask];
+    return this.bytesAt(this.indexAtOrBefore(seq));
   }
 
-  /** Index (0 = the oldest held) of the greatest key at or before `seq`, or -1. */
-  #indexAtOrBefore(seq: number): number {
+  /**
+   * Index (0 = the oldest held) of the greatest key at or before `seq`, or -1: one search, for a
+   * caller that wants both the key (keyAt) and the bytes (bytesAt).
+   */
+  indexAtOrBefore(seq: number): number {
     if (this.#length === 0 || seq < this.#at(0)) return -1;
     let low = 0;
     let high = this.#length - 1;
@@ -76,6 +77,17 @@ export class RecentEntryKeys {
       else high = middle - 1;
     }
     return low;
+  }
+
+  keyAt(index: number): number {
+    assert(index >= 0 && index < this.#length, 'an index of a key held');
+    return this.#at(index);
+  }
+
+  /** The bytes of the entry at `index` (from indexAtOrBefore) when it is one of the newest held. */
+  bytesAt(index: number): Uint8Array | undefined {
+    if (index < 0 || index < this.#length - this.#bytes.length) return undefined;
+    return this.#bytes[((this.#start + index) & this.#mask) & this.#bytesMask];
   }
 
   #at(index: number): number {
