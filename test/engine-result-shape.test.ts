@@ -22,7 +22,7 @@ const fields = {
 
 type Kind = keyof typeof fields;
 
-async function callEach(engine: MintEngine, paymentId: string): Promise<Record<Kind, Record<string, unknown>>> {
+async function callEach(engine: MintEngine, paymentId: string): Promise<Record<Kind, object>> {
   const amount = 7n;
   return {
     mint: await engine.mint({ account: 'alice', amount, chain: 'base', idempotencyKey: 'm' }),
@@ -34,9 +34,9 @@ async function callEach(engine: MintEngine, paymentId: string): Promise<Record<K
   };
 }
 
-function expectShape(results: Record<Kind, Record<string, unknown>>, replayed: boolean): void {
+function expectShape(results: Record<Kind, object>, replayed: boolean): void {
   for (const kind of Object.keys(fields) as Kind[]) {
-    const result = results[kind];
+    const result = results[kind] as Record<string, unknown>;
     expect(Object.keys(result), kind).toEqual(fields[kind]);
     expect(result['ok'], kind).toBe(true);
     expect(result['replayed'], kind).toBe(replayed);
