@@ -559,7 +559,7 @@ export class EngineCore implements Settler, KeyedHost {
       await this.#checkpointing;
     } finally {
       await this.#supervisor.untilWorkersLoaded();
-      this.#router.stop();
+      this.#router.stop(this.#failure ?? new EngineClosedError());
       await this.#pool.destroy();
       await this.#store.close();
       this.#lock.release();

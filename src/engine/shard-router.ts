@@ -83,6 +83,8 @@ export class ShardRouter {
   #inFlight = 0;
   #token = 0;
   #paused = false;
+  /** Set by stop(): every operation still here, or handed back by a failed task, fails with it. */
+  #stopReason: { readonly error: unknown } | undefined;
   #scheduled = false;
   readonly #dispatchReady = (): void => {
     this.#scheduled = false;
@@ -131,6 +133,7 @@ export class ShardRouter {
   }
 
   submit(op: WorkOp): void {
+    if (this.#stopReason !== undefined) return op.fail(this.#stopReason.error);
     const shard = this.#shards[this.shardOf(op.slot)] as Shard;
     if (shard.queue.length >= this.#queueDepthMax) {
       throw new CapacityError(`shard queue is full (${this.#queueDepthMax} operations); retry later`);
@@ -156,14 +159,21 @@ export class ShardRouter {
   }
 
   resume(): void {
+    if (this.#stopReason !== undefined) return;
     this.#paused = false;
     this.#schedule();
   }
 
-  /** Tells the resident tasks to leave (before the pool is destroyed). */
-  stop(): void {
+  /**
+   * Before the pool is destroyed: tells the resident tasks to leave and fails, with `error`, every
+   * operation queued now or later, or handed back by a task the pool's end cuts short (a failed
+   * engine closes without draining). Nothing dispatches again.
+   */
+  stop(error: unknown): void {
+    this.#stopReason = { error };
     this.#paused = true;
     for (const channel of this.#channels) channel.stop();
+    this.failAll(error);
   }
 
   /** Fails every queued operation (engine failure). */
@@ -272,6 +282,7 @@ export class ShardRouter {
     }
     task.forEach((shard, i) => shard.queue.unshiftAll(shard.ops.slice(finished[i] ?? 0, shard.count) as WorkOp[]));
     this.#finishTask(task, finished);
+    if (this.#stopReason !== undefined) this.failAll(this.#stopReason.error);
   }
 
   /** Rows [0, finished[i]) of each shard's batch have their outputs; the rest were requeued. */
