@@ -41,7 +41,7 @@ describe('router stop', () => {
     pool = new Piscina({ filename: fixture, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
     const endings = new Map<number, Ending>();
     const failures: unknown[] = [];
-    const router: ShardRouter = new ShardRouter(pool, 1, 1, 100, {
+    const router: ShardRouter = new ShardRouter(pool, 1, 100, {
       // As the engine's supervisor: nothing of a cut task finished; the router resumes once quiet.
       repair: (batches) => batches.map(() => 0),
       quiescent: () => router.resume(),

@@ -174,7 +174,7 @@ export class EngineCore implements Settler, KeyedHost {
       keys: this.derived.idempotency,
     });
     // One shard per worker thread (and one resident task each).
-    this.#router = new ShardRouter(this.#pool, options.workers, options.workers, options.shardQueueDepthMax, {
+    this.#router = new ShardRouter(this.#pool, options.workers, options.shardQueueDepthMax, {
       repair: (batch) => this.#supervisor.repair(batch),
       quiescent: () => this.#supervisor.afterWorkerDeath(),
       lost: () => this.#supervisor.workerLost(),

@@ -73,7 +73,7 @@ interface Shard {
 
 export class ShardRouter {
   readonly #shards: Shard[];
-  /** One per worker thread: each runs one task at a time. */
+  /** One per shard, each on a thread of its own: each runs one task at a time. */
   readonly #channels: WorkerChannel[];
   /** The shards of the task each channel runs. */
   readonly #tasks: Array<Shard[] | undefined>;
@@ -92,12 +92,12 @@ export class ShardRouter {
   };
 
   /**
-   * `threads`: the pool's threads, one channel each. At most one task per shard is in flight, so
-   * with as many channels as shards a ready task always finds a free one; and no more channels than
-   * threads, since a resident task left waiting for a thread would hold its task back.
+   * One channel per shard. At most one task per shard is in flight, so a ready task always finds a
+   * free channel; and the pool needs a thread for every channel, since a resident task left waiting
+   * for a thread would hold its task back.
    */
-  constructor(pool: Piscina, threads: number, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
-    assert(threads === shardCount, 'one channel per shard and per thread');
+  constructor(pool: Piscina, shardCount: number, queueDepthMax: number, hooks: RouterHooks) {
+    assert(pool.maxThreads >= shardCount, 'the pool has a thread for every channel (one per shard)');
     this.#shards = Array.from({ length: shardCount }, (_, index) => ({
       index,
       queue: new Deque<WorkOp>(),
@@ -109,8 +109,8 @@ export class ShardRouter {
     }));
     for (const shard of this.#shards) shard.batch.shard = shard.index;
     const buffers = this.#shards.map((shard) => shard.batch.buffer);
-    this.#tasks = new Array<Shard[] | undefined>(threads).fill(undefined);
-    this.#channels = Array.from({ length: threads }, (_, i) => new WorkerChannel(pool, buffers, residentLingerMs, this.#listener(i)));
+    this.#tasks = new Array<Shard[] | undefined>(shardCount).fill(undefined);
+    this.#channels = Array.from({ length: shardCount }, (_, i) => new WorkerChannel(pool, buffers, residentLingerMs, this.#listener(i)));
     this.#queueDepthMax = queueDepthMax;
     this.#hooks = hooks;
   }

@@ -58,11 +58,6 @@ export class RecentEntryKeys {
     return index < 0 ? undefined : this.#at(index);
   }
 
-  /** The bytes of the entry at or before `seq` when it is one of the newest held, else undefined. */
-  bytesAtOrBefore(seq: number): Uint8Array | undefined {
-    return this.bytesAt(this.indexAtOrBefore(seq));
-  }
-
   /**
    * Index (0 = the oldest held) of the greatest key at or before `seq`, or -1: one search, for a
    * caller that wants both the key (keyAt) and the bytes (bytesAt).
