@@ -39,7 +39,7 @@ import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } fro
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { IntMap } from './int-map.js';
 import { KeyedOp, type Answer, type KeyedHost, type RefusalOf } from './keyed-op.js';
-import { PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
+import { OutcomeOp, PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
 import { WriteBehindMap } from './write-behind-map.js';
@@ -307,7 +307,7 @@ export class EngineCore implements Settler, KeyedHost {
       return this.observe(spec.kind, started, answer);
     }
     // The worker probes the shard's key table before executing (see #settleKey).
-    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, this, refusalOf, scope, hash, started);
+    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, refusalOf, scope, hash, started);
     this.#inFlightKeys.set(inFlightSlot(hash), op);
     this.#submit(op);
     return op.answer;
@@ -333,7 +333,7 @@ export class EngineCore implements Settler, KeyedHost {
       return op.settledByKey(this.#replayOf(candidate, op.key, fingerprintOfSpec(op.spec, this.idOf)));
     }
     const shard = this.#router.shardOf(op.slot);
-    this.derived.idempotency.lookupWhenIdle(op.scope, op.key, Date.now(), op.hash, shard).then(
+    this.derived.idempotency.lookupWhenIdle(op.scope, op.key, Date.now(), op.keyHash, shard).then(
       (live) => {
         if (live !== 0) return op.settledByKey(this.#replayOf(live, op.key, fingerprintOfSpec(op.spec, this.idOf)));
         op.keyMode = keyMode.insert;
@@ -345,7 +345,7 @@ export class EngineCore implements Settler, KeyedHost {
 
   /** KeyedHost: a keyed operation ended. */
   release(op: KeyedOp): void {
-    this.#inFlightKeys.deleteIf(inFlightSlot(op.hash), op);
+    this.#inFlightKeys.deleteIf(inFlightSlot(op.keyHash), op);
   }
 
   /** Counts the outcome and the latency of an answer, without another async layer. */
@@ -381,7 +381,7 @@ export class EngineCore implements Settler, KeyedHost {
 
   /** Sends one operation to its shard's worker; resolves with its durable record, or its refusal. */
   work(spec: WorkSpec): Promise<WorkOutcome> {
-    const op = new PendingOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this);
+    const op = new OutcomeOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this);
     if (spec.key !== undefined && spec.key !== '') this.#keyWork(op, spec.key, spec.scope ?? this.idOf(spec.slot));
     const outcome = op.outcome();
     this.#submit(op);

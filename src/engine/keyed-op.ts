@@ -15,7 +15,8 @@ export type Answer = Record<string, unknown> | Refusal;
 /** Builds the caller's refusal from a worker's refusal (the engine words its messages). */
 export type RefusalOf = (outcome: Refused, spec: WorkSpec) => Refusal;
 
-export interface KeyedHost {
+/** The engine, which also settles the operation's rows (one field on the op for both). */
+export interface KeyedHost extends Settler {
   readonly idOf: IdOf;
   readonly metrics: EngineMetrics;
   /** The operation ended: its key is no longer in flight. */
@@ -24,26 +25,26 @@ export interface KeyedHost {
 
 export class KeyedOp extends PendingOp {
   readonly scope: string;
-  readonly hash: number;
   /** Built from `spec` only if another call with the same key needs it (a getter: no field per op). */
   get fingerprint(): undefined {
     return undefined;
   }
   readonly answer: Promise<Answer>;
-  readonly #host: KeyedHost;
+  /** Fixed at construction: the key stays in flight under it until release() finds it there. */
+  declare readonly keyHash: number;
+  declare protected readonly settler: KeyedHost;
   readonly #refusalOf: RefusalOf;
   readonly #started: number;
   // Set by the promise executor below; a shared no-op until then (no closure per operation).
   #answer: (answer: Answer) => void = noop;
   #fail: (error: unknown) => void = noop;
 
-  // Positional: an options object would be one more allocation per call.
-  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
-    super(spec, kindCode, chainIndex, settler);
+  // Positional: an options object would be one more allocation per call. `hash` is the key's
+  // (keyHash): the worker probes with it, and the engine finds the key in flight by it.
+  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
+    super(spec, kindCode, chainIndex, host);
     this.scope = scope;
-    this.hash = hash;
     this.#started = started;
-    this.#host = host;
     this.#refusalOf = refusalOf;
     this.keyHash = hash;
     this.keyMode = keyMode.probe;
@@ -54,13 +55,13 @@ export class KeyedOp extends PendingOp {
     takenReject = noop;
   }
 
-  override declined(outcome: Refused): void {
+  declined(outcome: Refused): void {
     this.#answered(this.#refusalOf(outcome, this.spec));
   }
 
-  override resolve(): void {
+  resolve(): void {
     // The key's scope is the primary account's id, as the call named it.
-    this.#answered(resultOf(this.record, this.#host.idOf, false, this.scope));
+    this.#answered(resultOf(this.record, this.settler.idOf, false, this.scope));
   }
 
   /** Settled by its key without executing: a replay of the recorded result, or a conflict. */
@@ -68,17 +69,17 @@ export class KeyedOp extends PendingOp {
     this.#answered(answer);
   }
 
-  override fail(error: unknown): void {
+  fail(error: unknown): void {
     this.#failed(error);
   }
 
-  override reject(error: unknown): void {
+  reject(error: unknown): void {
     this.#failed(error);
   }
 
   #answered(answer: Answer): void {
-    this.#host.release(this);
-    const metrics = this.#host.metrics;
+    this.settler.release(this);
+    const metrics = this.settler.metrics;
     if (answer.ok === true) metrics.countDone(this.code, 'replayed' in answer && answer['replayed'] === true);
     else metrics.count(this.kind, String(answer.code));
     metrics.recordLatency(this.#started);
@@ -86,9 +87,9 @@ export class KeyedOp extends PendingOp {
   }
 
   #failed(error: unknown): void {
-    this.#host.release(this);
-    this.#host.metrics.count(this.spec.kind, error instanceof ShardmintError ? error.code : 'error');
-    this.#host.metrics.recordLatency(this.#started);
+    this.settler.release(this);
+    this.settler.metrics.count(this.spec.kind, error instanceof ShardmintError ? error.code : 'error');
+    this.settler.metrics.recordLatency(this.#started);
     this.#fail(error);
   }
 }

@@ -39,9 +39,12 @@ export interface Settler {
 
 /**
  * Once its worker applied it, the operation is its own log record (one object per operation, not
- * two): the record fields are written once, by applied(), and never change after.
+ * two): the record fields are written once, by applied(), and never change after. How it answers is
+ * its subclass's: a keyed operation of the hot path answers its caller (keyed-op.ts), any other
+ * operation resolves its outcome promise (OutcomeOp). Fields only one of them needs stay off the
+ * other: the hot path allocates one of these per call, and every field is 8 bytes of it.
  */
-export class PendingOp implements WorkOp, Durable, LogRecord {
+export abstract class PendingOp implements WorkOp, Durable, LogRecord {
   // The worker's inputs (WorkOp).
   readonly code: number;
   readonly chainIndex: number;
@@ -60,10 +63,7 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
   readonly key: string;
   ref: number;
   at = 0;
-  readonly id = '';
-  readonly #settler: Settler;
-  #resolve: (outcome: WorkOutcome) => void = noop;
-  #reject: (error: unknown) => void = noop;
+  protected readonly settler: Settler;
 
   constructor(spec: WorkSpec, kindCode: number, chainIndex: number, settler: Settler) {
     this.code = kindCode;
@@ -76,15 +76,12 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
     this.chain = spec.chain ?? '';
     this.key = spec.key ?? '';
     this.ref = spec.ref ?? -1;
-    this.#settler = settler;
+    this.settler = settler;
   }
 
-  /** The outcome (a durable record or a refusal), or the error that stopped the operation. */
-  outcome(): Promise<WorkOutcome> {
-    return new Promise<WorkOutcome>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  /** A record's account id is set for account creations only, which do not go through a worker. */
+  get id(): string {
+    return '';
   }
 
   /** The operation's parameters: the op carries them all (the caller's spec object is not kept,
@@ -110,16 +107,41 @@ export class PendingOp implements WorkOp, Durable, LogRecord {
   }
 
   done(batch: Batch, row: number): void {
-    this.#settler.settle(this, batch, row);
+    this.settler.settle(this, batch, row);
   }
 
   /** The worker refused it. (Not named `refused`: outcomes tell a refusal by `'refused' in outcome`,
    * and this object is also the record of an applied operation.) */
+  abstract declined(outcome: Refused): void;
+
+  /** Durable: answer with the record. */
+  abstract resolve(): void;
+
+  /** The router could not run it (WorkOp): its engine stopped, or a repair failed. */
+  abstract fail(error: unknown): void;
+
+  /** It ended with an error after it ran: the pipeline could not make it durable (Durable), or
+   * the engine refused its row (a lock timeout, the key memory full). */
+  abstract reject(error: unknown): void;
+}
+
+/** An operation whose caller awaits its outcome: a durable record or a refusal. */
+export class OutcomeOp extends PendingOp {
+  #resolve: (outcome: WorkOutcome) => void = noop;
+  #reject: (error: unknown) => void = noop;
+
+  /** The outcome (a durable record or a refusal), or the error that stopped the operation. */
+  outcome(): Promise<WorkOutcome> {
+    return new Promise<WorkOutcome>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
   declined(outcome: Refused): void {
     this.#resolve(outcome);
   }
 
-  /** Durable: answer with the record. */
   resolve(): void {
     this.#resolve(this.record);
   }
