@@ -38,7 +38,9 @@ import { Projector, type Derived } from './projector.js';
 import { fingerprintOf, fingerprintOfSpec, keyScopeOf, resultOf, type IdOf } from './record-views.js';
 import { checkChains, rebuildRateWindows, replayLog, seedSharedMemory } from './recovery.js';
 import { IntMap } from './int-map.js';
-import { KeyedOp, type Answer, type KeyedHost, type RefusalOf } from './keyed-op.js';
+import { KeyedOp, type Answer, type KeyedHost } from './keyed-op.js';
+import { refusalOfSpec } from './refusals.js';
+import type { CallSpec } from './work-specs.js';
 import { OutcomeOp, PendingOp, type Settler, type WorkOutcome, type WorkSpec } from './pending-op.js';
 import { ShardRouter } from './shard-router.js';
 import { WorkerSupervisor } from './worker-supervisor.js';
@@ -287,27 +289,30 @@ export class EngineCore implements Settler, KeyedHost {
    * and answers, counts and frees itself; the worker looks the key up. A key in flight goes through
    * keyed(). The fingerprint is built only if the key turns out to be in use.
    */
-  keyedWork(spec: WorkSpec, refusalOf: RefusalOf, started: number): Promise<Answer> {
+  keyedWork(spec: CallSpec, started: number): Promise<Answer> {
     // The key is scoped to the operation's primary account.
-    const scope = spec.scope ?? this.idOf(spec.slot);
-    const key = spec.key ?? '';
+    const scope = spec.scope;
+    const key = spec.key;
+    assert(scope !== '', 'a keyed operation names its primary account');
     assert(key !== '', 'a keyed operation carries its key');
     const hash = keyHash(scope, key);
     if (this.#inFlightKeys.has(inFlightSlot(hash))) {
+      // The call waits for its key past this turn, and the engine's spec is refilled by the next call.
+      const held = spec.copy();
       const answer = this.keyed(
         scope,
         key,
-        fingerprintOfSpec(spec, this.idOf),
+        fingerprintOfSpec(held, this.idOf),
         async () => {
-          const outcome = await this.work(spec);
-          return 'refused' in outcome ? refusalOf(outcome, spec) : resultOf(outcome, this.idOf, false);
+          const outcome = await this.work(held);
+          return 'refused' in outcome ? refusalOfSpec(outcome, held, this.idOf) : resultOf(outcome, this.idOf, false);
         },
-        this.#router.shardOf(spec.slot),
+        this.#router.shardOf(held.slot),
       );
-      return this.observe(spec.kind, started, answer);
+      return this.observe(held.kind, started, answer);
     }
     // The worker probes the shard's key table before executing (see #settleKey).
-    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, refusalOf, scope, hash, started);
+    const op = new KeyedOp(spec, opKindCode(spec.kind), this.#chainOf(spec), this, scope, hash, started);
     this.#inFlightKeys.set(inFlightSlot(hash), op);
     this.#submit(op);
     return op.answer;

@@ -9,11 +9,9 @@ import { keyMode } from './batch.js';
 import type { EngineMetrics } from './metrics.js';
 import { PendingOp, type Refused, type Settler, type WorkSpec } from './pending-op.js';
 import { resultOf, type IdOf } from './record-views.js';
+import { refusalOfSpec } from './refusals.js';
 
 export type Answer = Record<string, unknown> | Refusal;
-
-/** Builds the caller's refusal from a worker's refusal (the engine words its messages). */
-export type RefusalOf = (outcome: Refused, spec: WorkSpec) => Refusal;
 
 /** The engine, which also settles the operation's rows (one field on the op for both). */
 export interface KeyedHost extends Settler {
@@ -33,7 +31,6 @@ export class KeyedOp extends PendingOp {
   /** Fixed at construction: the key stays in flight under it until release() finds it there. */
   declare readonly keyHash: number;
   declare protected readonly settler: KeyedHost;
-  readonly #refusalOf: RefusalOf;
   readonly #started: number;
   // Set by the promise executor below; a shared no-op until then (no closure per operation).
   #answer: (answer: Answer) => void = noop;
@@ -41,11 +38,10 @@ export class KeyedOp extends PendingOp {
 
   // Positional: an options object would be one more allocation per call. `hash` is the key's
   // (keyHash): the worker probes with it, and the engine finds the key in flight by it.
-  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, host: KeyedHost, refusalOf: RefusalOf, scope: string, hash: number, started: number) {
+  constructor(spec: WorkSpec, kindCode: number, chainIndex: number, host: KeyedHost, scope: string, hash: number, started: number) {
     super(spec, kindCode, chainIndex, host);
     this.scope = scope;
     this.#started = started;
-    this.#refusalOf = refusalOf;
     this.keyHash = hash;
     this.keyMode = keyMode.probe;
     this.answer = new Promise<Answer>(takeResolvers);
@@ -56,7 +52,7 @@ export class KeyedOp extends PendingOp {
   }
 
   declined(outcome: Refused): void {
-    this.#answered(this.#refusalOf(outcome, this.spec));
+    this.#answered(refusalOfSpec(outcome, this.spec, this.settler.idOf));
   }
 
   resolve(): void {

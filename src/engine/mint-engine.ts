@@ -16,7 +16,6 @@ import {
   type ReconcileResult,
   type RefundResult,
   type Refusal,
-  type RefusalCode,
   type StateChangeResult,
   type TransferResult,
 } from '../domain/outcomes.js';
@@ -29,14 +28,14 @@ import {
   requireRecord,
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome, type WorkSpec } from './engine-core.js';
-import type { Refused } from './pending-op.js';
 import type { LockSnapshot, MetricsSnapshot } from './metrics.js';
 import { PrometheusExporter } from './prometheus.js';
 import { prometheusContentType } from 'prom-client';
 import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
 import { resolveOptions, type MintEngineOptions } from './options.js';
 import { reconcileResultOf, resultOf, stateChangeResultOf } from './record-views.js';
-import { PaySpec, SupplySpec, TransferSpec } from './work-specs.js';
+import { refusalOf, refusalOfSpec } from './refusals.js';
+import { CallSpec } from './work-specs.js';
 
 function lockWaitCounts(m: LockMetrics): { boundsSeconds: number[]; counts: number[]; sumSeconds: number } {
   return { boundsSeconds: waitBucketsUs.map((us) => us / 1e6), counts: m.waitBuckets, sumSeconds: m.waitTotalUs / 1e6 };
@@ -114,6 +113,8 @@ export interface SupplyView {
 
 export class MintEngine {
   readonly #core: EngineCore;
+  /** The parameters of the hot-path call being made, refilled by every call (work-specs.ts). */
+  readonly #call = new CallSpec();
   /** Payment seq -> refund amount in flight, so concurrent refunds cannot overshoot a payment. */
   readonly #refundsInFlight = new Map<number, bigint>();
   /** Mint seq -> the reconciliation running for it. */
@@ -174,9 +175,10 @@ export class MintEngine {
   }
 
   // The hot path's argument checks, as functions made once (a closure per call is garbage to trace).
-  // Each names its operation with a spec whose primary slot is the key's scope, or refuses.
+  // Each names its operation in the engine's one CallSpec, whose primary slot is the key's scope, or
+  // refuses. The spec is filled last, once every argument has been read (work-specs.ts says why).
 
-  readonly #supplySpec = (kind: OpKind, args: unknown): WorkSpec | Refusal => {
+  readonly #supplySpec = (kind: OpKind, args: unknown): CallSpec | Refusal => {
     const a = requireRecord(args, kind === 'mint' ? 'mint arguments' : 'burn arguments');
     const account = requireAccountId(a['account'], 'account');
     const amount = requireAmount(a['amount'], 'amount');
@@ -184,10 +186,10 @@ export class MintEngine {
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return new SupplySpec(kind, slot, chain, amount, key, account);
+    return this.#call.supply(kind, slot, chain, amount, key, account);
   };
 
-  readonly #transferSpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
+  readonly #transferSpec = (_kind: OpKind, args: unknown): CallSpec | Refusal => {
     const a = requireRecord(args, 'transfer arguments');
     const from = requireAccountId(a['from'], 'from');
     const to = requireAccountId(a['to'], 'to');
@@ -198,17 +200,17 @@ export class MintEngine {
     if (typeof slot !== 'number') return slot;
     const slot2 = this.#slotOrRefusal(to);
     if (typeof slot2 !== 'number') return slot2;
-    return new TransferSpec(slot, slot2, amount, key, from);
+    return this.#call.transfer(slot, slot2, amount, key, from);
   };
 
-  readonly #paySpec = (_kind: OpKind, args: unknown): WorkSpec | Refusal => {
+  readonly #paySpec = (_kind: OpKind, args: unknown): CallSpec | Refusal => {
     const a = requireRecord(args, 'pay arguments');
     const account = requireAccountId(a['account'], 'account');
     const amount = requireAmount(a['amount'], 'amount');
     const key = requireIdempotencyKey(a['idempotencyKey']);
     const slot = this.#slotOrRefusal(account);
     if (typeof slot !== 'number') return slot;
-    return new PaySpec(slot, amount, key, account);
+    return this.#call.pay(slot, amount, key, account);
   };
 
   refund(args: RefundArgs): Promise<Outcome<RefundResult>> {
@@ -288,7 +290,7 @@ export class MintEngine {
       key: mint.key,
       ref: mintSeq,
     });
-    if ('refused' in outcome) return this.#refusal(outcome, account);
+    if ('refused' in outcome) return refusalOf(outcome, account);
     return reconcileResultOf(outcome, this.#core.idOf);
   }
 
@@ -428,30 +430,8 @@ export class MintEngine {
   }
 
   #answer(outcome: WorkOutcome, spec: WorkSpec): Answer {
-    if ('refused' in outcome) return this.#refusal(outcome, this.#accountsOf(spec));
+    if ('refused' in outcome) return refusalOfSpec(outcome, spec, this.#core.idOf);
     return resultOf(outcome, this.#core.idOf, false);
-  }
-
-  /** One function for every keyed call (no closure per operation). */
-  readonly #refusalOfSpec = (outcome: Refused, spec: WorkSpec): Refusal => this.#refusal(outcome, this.#accountsOf(spec));
-
-  /** The accounts a refusal message names. */
-  #accountsOf(spec: WorkSpec): string {
-    const idOf = this.#core.idOf;
-    return spec.kind === 'transfer' ? `${idOf(spec.slot)} or ${idOf(spec.slot2 ?? -1)}` : idOf(spec.slot);
-  }
-
-  #refusal(outcome: { refused: RefusalCode; retryAfterMs: number }, accounts: string): Refusal {
-    const messages: Partial<Record<RefusalCode, string>> = {
-      RATE_LIMITED: `account ${accounts} reached its mint rate limit; retry after ${outcome.retryAfterMs} ms`,
-      INSUFFICIENT_FUNDS: `insufficient funds on ${accounts} (or on the chain's supply)`,
-      ACCOUNT_NOT_ACTIVE: `account ${accounts} is not active`,
-      RESERVES_EXCEEDED: 'the mint would take supply past the deposited reserves',
-    };
-    const message = messages[outcome.refused] ?? outcome.refused;
-    return outcome.refused === 'RATE_LIMITED'
-      ? refuse('RATE_LIMITED', message, outcome.retryAfterMs)
-      : refuse(outcome.refused, message);
   }
 
   /**
@@ -459,13 +439,13 @@ export class MintEngine {
    * arguments and names the operation, or answers a refusal; EngineCore.keyedWork runs and counts
    * it. Bad arguments reject, as everywhere.
    */
-  #keyed(kind: OpKind, prepare: (kind: OpKind, args: unknown) => WorkSpec | Refusal, args: unknown): Promise<Answer> {
+  #keyed(kind: OpKind, prepare: (kind: OpKind, args: unknown) => CallSpec | Refusal, args: unknown): Promise<Answer> {
     const started = performance.now();
     try {
       this.#core.assertUsable();
       const spec = prepare(kind, args);
       if ('ok' in spec) return this.#core.observe(kind, started, Promise.resolve(spec));
-      return this.#core.keyedWork(spec, this.#refusalOfSpec, started);
+      return this.#core.keyedWork(spec, started);
     } catch (error) {
       return this.#core.observe(kind, started, Promise.reject(error));
     }
