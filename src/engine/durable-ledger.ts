@@ -12,8 +12,12 @@ export class DurableLedger {
    * chunks (a Set costs a hash-table insert per operation on the commit path). */
   readonly #dirtyFlags: Uint8Array;
   #dirty: number[] = [];
-  readonly chainSupply = new Map<string, bigint>();
-  supply = 0n;
+  /** The total supply (at 0) and each chain's (at its index in #chainAt). A BigInt64Array cell, not
+   * a bigint field or a Map value: V8 adds into a typed array's cell without allocating, while every
+   * new bigint of a field or a Map was garbage on each mint and burn. Supply never passes the
+   * reserves, which are at most 2^63-1 (engine-core's deposit), so it fits. */
+  #sums: BigInt64Array;
+  readonly #chainAt = new Map<string, number>();
   reserves = 0n;
   clearing = 0n;
   /** Highest sequence number applied; every lower one is applied too. */
@@ -25,7 +29,19 @@ export class DurableLedger {
     this.#states = new Uint8Array(maxAccounts);
     this.#created = new Uint8Array(maxAccounts);
     this.#dirtyFlags = new Uint8Array(Math.ceil(maxAccounts / accountChunkSlots));
-    for (const chain of chains) this.chainSupply.set(chain, 0n);
+    this.#sums = new BigInt64Array(1 + chains.length);
+    for (const chain of chains) this.#chainIndex(chain);
+  }
+
+  get supply(): bigint {
+    return this.#sums[0] ?? 0n;
+  }
+
+  /** Each chain's supply, in the order chains were first seen (options, then the log). */
+  chainSupplies(): Map<string, bigint> {
+    const supplies = new Map<string, bigint>();
+    for (const [chain, at] of this.#chainAt) supplies.set(chain, this.#sums[at] ?? 0n);
+    return supplies;
   }
 
   exists(slot: number): boolean {
@@ -66,10 +82,29 @@ export class DurableLedger {
     this.#markDirty(slot);
   }
 
-  addChainSupply(chain: string, delta: bigint): void {
-    const next = (this.chainSupply.get(chain) ?? 0n) + delta;
-    assert(next >= 0n, 'a chain supply never goes negative');
-    this.chainSupply.set(chain, next);
+  /** A mint (delta > 0) or a burn or rollback (delta < 0) on `chain` by the account in `slot`. */
+  moveSupply(slot: number, chain: string, delta: bigint): void {
+    this.addBalance(slot, delta);
+    const at = this.#chainIndex(chain);
+    this.#sums[at] = (this.#sums[at] ?? 0n) + delta;
+    this.#sums[0] = (this.#sums[0] ?? 0n) + delta;
+    // Read back: a sum past 2^63-1 would have wrapped to a negative cell.
+    assert((this.#sums[at] ?? 0n) >= 0n, 'a chain supply never goes negative');
+    assert((this.#sums[0] ?? 0n) >= 0n, 'the supply never goes negative');
+  }
+
+  #chainIndex(chain: string): number {
+    const at = this.#chainAt.get(chain);
+    if (at !== undefined) return at;
+    // A chain only the log or a checkpoint names (dropped from the options since): rare, so grown by one.
+    const added = this.#chainAt.size + 1;
+    this.#chainAt.set(chain, added);
+    if (added >= this.#sums.length) {
+      const sums = new BigInt64Array(added + 1);
+      sums.set(this.#sums);
+      this.#sums = sums;
+    }
+    return added;
   }
 
   restoreAccount(snapshot: AccountSnapshot): void {
@@ -80,10 +115,15 @@ export class DurableLedger {
   }
 
   restoreCounters(header: CheckpointHeader): void {
-    this.supply = header.supply;
+    this.#sums[0] = header.supply;
+    assert(this.#sums[0] === header.supply, 'a checkpoint\'s supply fits in int64');
     this.reserves = header.reserves;
     this.clearing = header.clearing;
-    for (const [chain, amount] of Object.entries(header.chainSupply)) this.chainSupply.set(chain, amount);
+    for (const [chain, amount] of Object.entries(header.chainSupply)) {
+      const at = this.#chainIndex(chain);
+      this.#sums[at] = amount;
+      assert(this.#sums[at] === amount, 'a checkpoint\'s chain supply fits in int64');
+    }
     this.watermark = header.seq;
   }
 
@@ -120,7 +160,7 @@ export class DurableLedger {
       supply: this.supply,
       reserves: this.reserves,
       clearing: this.clearing,
-      chainSupply: Object.fromEntries(this.chainSupply),
+      chainSupply: Object.fromEntries(this.chainSupplies()),
       accountCount: this.#accounts,
       writtenAt,
     };

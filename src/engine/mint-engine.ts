@@ -351,7 +351,7 @@ export class MintEngine {
     return {
       total: ledger.supply,
       reserves: ledger.reserves,
-      byChain: Object.fromEntries(ledger.chainSupply),
+      byChain: Object.fromEntries(ledger.chainSupplies()),
       paymentsClearing: ledger.clearing,
     };
   }

@@ -56,9 +56,9 @@ export class Projector {
         ledger.reserves += r.amount;
         return;
       case 'mint':
-        return this.#moveSupply(r.slot, r.chain, r.amount);
+        return this.#d.ledger.moveSupply(r.slot, r.chain, r.amount);
       case 'burn':
-        return this.#moveSupply(r.slot, r.chain, -r.amount);
+        return this.#d.ledger.moveSupply(r.slot, r.chain, -r.amount);
       case 'transfer':
         ledger.addBalance(r.slot, -r.amount);
         return ledger.addBalance(r.slot2, r.amount);
@@ -77,13 +77,6 @@ export class Projector {
     }
   }
 
-  #moveSupply(slot: number, chain: string, delta: bigint): void {
-    const { ledger } = this.#d;
-    ledger.addBalance(slot, delta);
-    ledger.addChainSupply(chain, delta);
-    ledger.supply += delta;
-  }
-
   #refund(r: LogRecord): void {
     const { ledger, refunded } = this.#d;
     ledger.clearing -= r.amount;
@@ -94,7 +87,7 @@ export class Projector {
 
   /** A reconciliation rolls its mint back and frees the mint's key, which it carries in `key`. */
   #reconcile(r: LogRecord): void {
-    this.#moveSupply(r.slot, r.chain, -r.amount);
+    this.#d.ledger.moveSupply(r.slot, r.chain, -r.amount);
     this.#d.reconciled.set(r.ref, r.seq);
     if (r.key !== '') this.#d.idempotency.forget(this.#idOf(r.slot), r.key, r.ref, this.#d.idempotency.shardOfSlot(r.slot));
   }

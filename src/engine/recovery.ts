@@ -33,7 +33,7 @@ export function replayLog(store: LedgerStore, derived: Derived, projector: Proje
 
 /** Refuses to open with a chain list that drops a chain still holding supply. */
 export function checkChains(derived: Derived, chains: readonly string[]): void {
-  for (const [chain, supply] of derived.ledger.chainSupply) {
+  for (const [chain, supply] of derived.ledger.chainSupplies()) {
     if (!chains.includes(chain) && supply !== 0n) {
       throw new InvalidArgumentError(`options.chains must include '${chain}': it holds ${supply} minor units of supply`);
     }
@@ -51,7 +51,8 @@ export function seedSharedMemory(derived: Derived, layout: ShmLayout, views: Shm
   counters.store(globalSlot.supply, ledger.supply);
   counters.store(globalSlot.reserves, ledger.reserves);
   counters.store(globalSlot.clearing, ledger.clearing);
-  chains.forEach((chain, index) => counters.storeChainSupply(index, ledger.chainSupply.get(chain) ?? 0n));
+  const supplies = ledger.chainSupplies();
+  chains.forEach((chain, index) => counters.storeChainSupply(index, supplies.get(chain) ?? 0n));
 }
 
 const rateScanGroupsMax = 256;

@@ -87,7 +87,7 @@ export class WorkerSupervisor {
    */
   afterWorkerDeath(): void {
     const { ledger, pipeline, counters, chains } = this.#p;
-    const totals = { supply: ledger.supply, reserves: ledger.reserves, clearing: ledger.clearing, chains: new Map(ledger.chainSupply) };
+    const totals = { supply: ledger.supply, reserves: ledger.reserves, clearing: ledger.clearing, chains: ledger.chainSupplies() };
     pipeline.forEachUnapplied((record) => addCounterEffects(totals, record));
     counters.store(globalSlot.supply, totals.supply);
     counters.store(globalSlot.reserves, totals.reserves);
