@@ -14,8 +14,8 @@ export class DurableLedger {
   #dirty: number[] = [];
   /** The total supply (at 0) and each chain's (at its index in #chainAt). A BigInt64Array cell, not
    * a bigint field or a Map value: V8 adds into a typed array's cell without allocating, while every
-   * new bigint of a field or a Map was garbage on each mint and burn. Supply never passes the
-   * reserves, which are at most 2^63-1 (engine-core's deposit), so it fits. */
+   * new bigint of a field or a Map was garbage on each mint and burn. It fits: a worker refuses a
+   * mint that would take the supply past the reserves, or past 2^63-1 with reserves off (executor.ts). */
   #sums: BigInt64Array;
   readonly #chainAt = new Map<string, number>();
   reserves = 0n;

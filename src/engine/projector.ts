@@ -56,9 +56,9 @@ export class Projector {
         ledger.reserves += r.amount;
         return;
       case 'mint':
-        return this.#d.ledger.moveSupply(r.slot, r.chain, r.amount);
+        return ledger.moveSupply(r.slot, r.chain, r.amount);
       case 'burn':
-        return this.#d.ledger.moveSupply(r.slot, r.chain, -r.amount);
+        return ledger.moveSupply(r.slot, r.chain, -r.amount);
       case 'transfer':
         ledger.addBalance(r.slot, -r.amount);
         return ledger.addBalance(r.slot2, r.amount);
