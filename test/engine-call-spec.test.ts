@@ -3,7 +3,8 @@
 // in-flight slot nor for a call whose argument getter calls the engine; method: a real engine,
 // two keys found to share an in-flight slot, calls made in one turn, and the balances after.
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyHash, keyHashLow } from '../dist/domain/key-hash.js';
+import { keyHash } from '../dist/domain/key-hash.js';
+import { inFlightSlot } from '../dist/engine/engine-core.js';
 import { freshEngine, seedAccounts } from './fixtures/engine.js';
 
 let dispose: (() => Promise<void>) | undefined;
@@ -11,12 +12,12 @@ afterEach(async () => dispose?.());
 
 const chain = 'ethereum';
 
-/** Two keys of `scope` whose hashes share the engine's in-flight slot (the low 30 bits). */
+/** Two keys of `scope` whose hashes differ but share the engine's in-flight slot. */
 function keysSharingASlot(scope: string): [string, string] {
   const seen = new Map<number, string>();
   for (let i = 0; i < 1_000_000; i++) {
     const key = `c${i}`;
-    const slot = keyHashLow(keyHash(scope, key)) & 0x3fff_ffff;
+    const slot = inFlightSlot(keyHash(scope, key));
     const other = seen.get(slot);
     if (other !== undefined && keyHash(scope, other) !== keyHash(scope, key)) return [other, key];
     seen.set(slot, key);

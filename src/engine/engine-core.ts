@@ -649,8 +649,8 @@ function workerExecArgv(): string[] {
   return supported ? ['--no-experimental-require-module'] : [];
 }
 
-/** A small-integer (Smi) stand-in for a key hash in the in-flight map. */
-function inFlightSlot(hash: number): number {
+/** A small-integer (Smi) stand-in for a key hash in the in-flight map (exported for tests that need two keys sharing one). */
+export function inFlightSlot(hash: number): number {
   return keyHashLow(hash) & 0x3fff_ffff;
 }
 
