@@ -21,13 +21,13 @@ describe('shardmint bench', () => {
     const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
-    for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'memory', 'group commit', 'commit time', 'state writes', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
+    for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'allocation', 'memory', 'group commit', 'commit time', 'state writes', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
       expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
     }
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds'].sort(),
     );
     // The closed loop: no offered rate, no warm-up.
     expect(report['offeredOperationsPerSecond']).toBeNull();
@@ -61,6 +61,11 @@ describe('shardmint bench', () => {
     expect(gc['longestMs']).toBeLessThanOrEqual(gc['totalMs'] as number);
     expect(gc['shareOfRun']).toBeGreaterThan(0);
     expect(gc['shareOfRun']).toBeLessThan(1);
+    // Every call allocates at least its promise and its answer on the main thread; the count is
+    // per operation, not the run's total.
+    expect(report['mainThreadBytesPerOperation']).toBeGreaterThan(100);
+    expect(report['mainThreadBytesPerOperation']).toBeLessThan(100_000);
+    expect(run.stdout).toMatch(/^allocation\s+[\d,]+ bytes per operation on the main thread \(callers, benchmark driver and engine; [\d,]+ collections\)$/m);
     expect(run.stdout).toMatch(/^state writes\s+[\d,]+ key writes and [\d,]+ checkpoints during the run \(to state\.mdb, off the commit path\)$/m);
     expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.

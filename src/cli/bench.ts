@@ -14,6 +14,7 @@ import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { runPaced, type PacedResult } from './bench-paced.js';
+import { watchAllocation, type Allocation } from './gc-allocation.js';
 import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { nodeFlags } from './node-flags.js';
@@ -84,6 +85,8 @@ export interface BenchReport {
   readonly nodeFlags: readonly string[];
   /** The main thread's garbage-collection pauses during the run, and their total as a share of it. */
   readonly mainThreadGcPauses: GcPauses & { readonly shareOfRun: number };
+  /** Bytes the main thread allocated per operation: its callers', the driver's and the engine's (gc-allocation.ts). */
+  readonly mainThreadBytesPerOperation: number;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -138,6 +141,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       threadsWaitingForCore: run.threadsWaitMicros === undefined ? null : round(run.threadsWaitMicros / (run.seconds * 1e6), 2),
       nodeFlags: nodeFlags(),
       mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
+      mainThreadBytesPerOperation: Math.round(run.allocation.bytes / Math.max(1, run.tally.operations)),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds, ...stateWrites }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -172,6 +176,7 @@ interface RunResult {
   readonly threadsWaitMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
   readonly gc: GcPauses;
+  readonly allocation: Allocation;
   /** The open loop's own figures; undefined for the closed loop. */
   readonly paced: PacedResult | undefined;
 }
@@ -208,6 +213,7 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const mainBefore = threadSchedTimes();
   const threadsBefore = processSchedTimes();
   const stopGcWatch = watchGcPauses();
+  const stopAllocationWatch = watchAllocation();
   const started = performance.now();
   // A timer ends the closed loop, not a clock read per call: the driver shares the engine's thread.
   // The open loop ends once it has sent its count, late if the engine could not keep up.
@@ -238,7 +244,8 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
     if (pace === undefined) await runLanes(engine, host, options.concurrency);
     else paced = await runPaced(engine, host, pace);
   } catch (error) {
-    // The observer is the process's: a failed run leaves none behind.
+    // The observer and the profiler are the process's: a failed run leaves none behind.
+    stopAllocationWatch();
     await stopGcWatch(performance.now());
     throw error;
   } finally {
@@ -251,13 +258,14 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = threadSchedTimes();
   const threadsAfter = processSchedTimes();
+  const allocation = stopAllocationWatch();
   const gc = await stopGcWatch(ended);
   const mainCpuMicros = micros(mainBefore, mainAfter, 'runNanos');
   const mainWaitMicros = micros(mainBefore, mainAfter, 'waitNanos');
   const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, paced };
+  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, allocation, paced };
 }
 
 /** Microseconds of `field` between two readings, or undefined where either is missing. */
@@ -345,6 +353,7 @@ function printReport(
   log(`cpu             ${report.cpuMicrosPerOperation} µs per operation (all threads)${perMint}; main thread ${main === null ? 'not measured here' : `${main} µs per operation (${busy}${waiting})`}`);
   if (report.threadsWaitingForCore !== null) log(`cpu contention  ${report.threadsWaitingForCore} of the process's threads waiting for a core on average (ready to run, none free)`);
   log(`gc pauses       ${describeGc(report.mainThreadGcPauses, n)}`);
+  log(`allocation      ${n(report.mainThreadBytesPerOperation)} bytes per operation on the main thread (callers, benchmark driver and engine; ${n(run.allocation.collections)} collections)`);
   const keyMiB = n(metrics.keySharedMemoryBytes / 1048576);
   log(`memory          peak RSS ${n(report.peakRssBytes / 1048576)} MiB, shared memory ${report.sharedBytesPerAccount} bytes per account, ${keyMiB} MiB reserved for idempotency keys`);
   log(`group commit    ${n(totals.records)} records in ${n(totals.groups)} groups (${(totals.records / totals.groups).toFixed(1)} per group)`);
