@@ -1,14 +1,11 @@
-// Deterministic key hashes for the benchmarks, so that every run of one works on the same keys.
+// Deterministic key hashes for the benchmarks (and a property test), so that every run of one works
+// on the same keys.
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
-/** A generator of 32-bit integers (mulberry32: exact in 32-bit integer arithmetic). */
+/** A generator of uniform 32-bit unsigned integers from a seed (pure-rand's xoroshiro128+). */
 export function generator(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const rng = xoroshiro128plus(seed);
+  return () => rng.next() >>> 0;
 }
 
 /** A uniform 53-bit hash, as key-hash.ts gives: 21 high bits and 32 low ones. */

@@ -15,6 +15,7 @@ import { keyCompactionCycle } from '../dist/store/lmdb-key-index.js';
 import { KeyRunBuilder } from '../dist/store/key-run.js';
 import { LmdbStore } from '../dist/store/lmdb-store.js';
 import type { CheckpointDelta, KeyChanges } from '../dist/store/store.js';
+import { generator, hash53 } from '../bench/random-hashes.js';
 import { tempDirectory } from './fixtures/engine.js';
 
 let cleanups: Array<() => void> = [];
@@ -285,28 +286,21 @@ describe('key index on disk', () => {
   });
 });
 
-/** Uniform values from a seed (mulberry32), so that a failing run of the property repeats. */
+/** Uniform values from a seed, so that a failing run of the property repeats. */
 class Random {
-  #state: number;
+  readonly #next: () => number;
 
   constructor(seed: number) {
-    this.#state = seed | 0;
-  }
-
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.#state ^ (this.#state >>> 15), 1 | this.#state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
+    this.#next = generator(seed);
   }
 
   /** An integer in [0, n), n at most 2^32. */
   below(n: number): number {
-    return Math.floor((this.next() / 2 ** 32) * n);
+    return Math.floor((this.#next() / 2 ** 32) * n);
   }
 
   /** A 53-bit hash, as key-hash.ts gives. */
   hash(): number {
-    return (this.next() >>> 11) * 2 ** 32 + this.next();
+    return hash53(this.#next);
   }
 }
