@@ -1,13 +1,12 @@
 // Goal: `shardmint bench` produces a complete report and verifies its own result (no speed
 // threshold: this machine is shared); method: a 3 s run through the CLI with --json, with a mixed
 // workload that includes duplicates, transfers, burns, payments and refunds.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 import { tempDirectory } from './fixtures/engine.js';
 
-const main = new URL('../dist/cli/main.js', import.meta.url).pathname;
 let remove: () => void = () => undefined;
 afterEach(() => remove());
 
@@ -18,7 +17,7 @@ describe('shardmint bench', () => {
     const json = join(dir.path, 'report.json');
     const args = ['bench', '--seconds', '3', '--accounts', '5000', '--mix', 'mint:60,transfer:20,burn:5,pay:10,refund:5', '--duplicates', '0.1', '--skew', '0.8', '--concurrency', '512', '--json', json];
     // As npm start runs it: V8's helper pool sized to the machine, which the report must name.
-    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
+    const run = runCli(args, { nodeFlags: ['--v8-pool-size=0'], timeoutMs: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     for (const label of ['throughput', 'latency', 'cpu', 'gc pauses', 'allocation', 'memory', 'group commit', 'commit time', 'state writes', 'locks', 'idempotency', 'refusals', 'store ceiling', 'efficiency']) {
@@ -94,7 +93,7 @@ describe('shardmint bench', () => {
     remove = dir.remove;
     const json = join(dir.path, 'report.json');
     const args = ['bench', '--seconds', '2', '--warmup', '1', '--rate', '4000', '--accounts', '2000', '--mix', 'mint:90,transfer:10', '--concurrency', '256', '--json', json];
-    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 110_000 });
+    const run = runCli(args, { nodeFlags: ['--v8-pool-size=0'], timeoutMs: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^shardmint bench: [\d.]+ s after a warm-up of 1 s \(not measured\), .*, open loop at 4,000 requests\/s \(at most 256 in flight\), /m);
@@ -120,25 +119,21 @@ describe('shardmint bench', () => {
 
   it('gives up an open loop far beyond the engine a second past its schedule, and says how many were never sent', { timeout: 60_000 }, () => {
     const args = ['bench', '--operations', '100000000', '--rate', '1000000000', '--concurrency', '8', '--accounts', '100'];
-    const run = spawnSync(process.execPath, ['--v8-pool-size=0', main, ...args], { encoding: 'utf8', timeout: 50_000 });
+    const run = runCli(args, { nodeFlags: ['--v8-pool-size=0'], timeoutMs: 50_000 });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^throughput\s+.*; [\d,]+ requests never sent \(the run fell behind by more than its own length\)$/m);
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
   });
 
   it("says when V8's helper pool was left at its default size", { timeout: 60_000 }, () => {
-    const run = spawnSync(process.execPath, [main, 'bench', '--operations', '2000', '--accounts', '100', '--concurrency', '64'], {
-      encoding: 'utf8',
-      timeout: 50_000,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
+    const run = runCli(['bench', '--operations', '2000', '--accounts', '100', '--concurrency', '64'], { timeoutMs: 50_000, env: { NODE_OPTIONS: '' } });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/V8 helper pool at its default size \(npm start passes --v8-pool-size=0\)/);
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
   });
 
   it('refuses a bad mix with a clear message', () => {
-    const run = spawnSync(process.execPath, [main, 'bench', '--mix', 'mint:80,teleport:20'], { encoding: 'utf8', timeout: 30_000 });
+    const run = runCli(['bench', '--mix', 'mint:80,teleport:20'], { timeoutMs: 30_000 });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/teleport/);
   });

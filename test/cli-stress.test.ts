@@ -1,13 +1,12 @@
 // Goal: a short bounded `shardmint stress` run with worker kills reports zero lock timeouts, zero
 // deadlock cycles, nothing lost and nothing duplicated, with every invariant held; method: run the
 // CLI as a user would (about 10 s, 4 kills) with --json, and read its exit status and JSON report.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
 import { tempDirectory } from './fixtures/engine.js';
 
-const main = new URL('../dist/cli/main.js', import.meta.url).pathname;
 let remove: () => void = () => undefined;
 afterEach(() => remove());
 
@@ -16,10 +15,7 @@ describe('shardmint stress', () => {
     const dir = tempDirectory('shardmint-stress-test-');
     remove = dir.remove;
     const json = join(dir.path, 'report.json');
-    const run = spawnSync(process.execPath, [main, 'stress', '--seconds', '10', '--kill-workers', '4', '--accounts', '200', '--hot', '6', '--json', json], {
-      encoding: 'utf8',
-      timeout: 110_000,
-    });
+    const run = runCli(['stress', '--seconds', '10', '--kill-workers', '4', '--accounts', '200', '--hot', '6', '--json', json], { timeoutMs: 110_000 });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.stdout).toMatch(/result\s+PASS/);
     expect(run.status).toBe(0);
@@ -33,7 +29,7 @@ describe('shardmint stress', () => {
   });
 
   it('refuses bad options', () => {
-    const run = spawnSync(process.execPath, [main, 'stress', '--kill-workers', '-1'], { encoding: 'utf8', timeout: 30_000 });
+    const run = runCli(['stress', '--kill-workers', '-1'], { timeoutMs: 30_000 });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/must be a non-negative integer/);
   });

@@ -6,11 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../dist/cli/temp-dirs.js';
-
-const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+import { cliMain } from './fixtures/cli.js';
 
 /** Resolves once `check` holds, polling; throws after `timeoutMs`. */
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -24,7 +22,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 /** Runs the CLI with `args` in a private TMPDIR, sends `signal` once its data directory holds a ledger, and reports. */
 async function interrupt(args: string[], prefix: string, signal: NodeJS.Signals): Promise<{ signal: NodeJS.Signals | null; left: string[] }> {
   const scratch = mkdtempSync(join(tmpdir(), 'shardmint-test-signal-'));
-  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, TMPDIR: scratch }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [cliMain, ...args], { env: { ...process.env, TMPDIR: scratch }, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, by) => resolve(by)));
   try {
     const running = (): boolean => readdirSync(scratch).some((name) => name.startsWith(prefix) && existsSync(join(scratch, name, 'ledger.mdb')));
