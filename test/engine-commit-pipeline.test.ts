@@ -1,6 +1,7 @@
 // Goal: the commit pipeline writes the next group before it answers the durable one, reports each
 // group's commit time, answers in sequence order a bounded slice per event-loop turn, each answer
-// inside its slice's bounds (where the engine reads the clock once for all), still answers every
+// inside its slice's bounds (where the engine reads the clock once for all), runs no answer between a
+// group's hand-off and its write's start (a slice already scheduled moves behind it), still answers every
 // other record when one answer throws, and counts as drained only once all is answered;
 // method: a real LMDB store behind a recorder, records submitted out of order, and a turn counter
 // running on setImmediate beside the pipeline.
@@ -126,6 +127,52 @@ describe('commit pipeline', () => {
     for (const answer of answers.slice(1)) perTurn.set(answer.turn, (perTurn.get(answer.turn) ?? 0) + 1);
     expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(answerSliceMax);
     expect(perTurn.size).toBeGreaterThanOrEqual(Math.ceil((total - 1) / answerSliceMax));
+    expectAnswersInSlices(events);
+  });
+
+  it('runs no answer between a hand-off and the start of its write, in a closed loop with slow answers', async () => {
+    const events: Event[] = [];
+    const { pipeline, groups } = recordedPipeline(events, () => 0);
+    const total = 4000;
+    let next = 1;
+    let answered = 0;
+    let allAnswered: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (allAnswered = resolve));
+    // Each answer takes ~20 µs (its caller's next call) and submits the next record: a slice then
+    // outlasts a commit, so older groups' slices are still scheduled when the next group is handed off.
+    const submitNext = (): void => {
+      if (next > total) return;
+      const op = durable(next++, events, () => 0);
+      const resolve = op.entry.resolve;
+      const slowResolve = (): void => {
+        const until = performance.now() + 0.02;
+        while (performance.now() < until) {
+          // the caller's work before its next call
+        }
+        resolve();
+        if (++answered === total) allAnswered();
+        submitNext();
+      };
+      pipeline.submit({ ...op.entry, resolve: slowResolve });
+    };
+    for (let lane = 0; lane < 600; lane++) submitNext();
+    await Promise.race([
+      done,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('answers timed out')), 30_000)),
+    ]);
+    await pipeline.drained();
+    expect(groups.reduce((sum, n) => sum + n, 0)).toBe(total);
+    let handedOff: number | undefined;
+    let answersWhileStarting = 0;
+    for (const e of events) {
+      if (e.kind === 'append') handedOff = e.first;
+      if (e.kind === 'started' && e.first === handedOff) handedOff = undefined;
+      if (e.kind === 'answer' && handedOff !== undefined) answersWhileStarting++;
+    }
+    // The case must have arisen: hand-offs while an older group still had answers to give.
+    const handOffsWithAnswersLeft = events.filter((e, i) => e.kind === 'append' && events.slice(i).some((later) => later.kind === 'answer' && later.seq < e.first)).length;
+    expect(handOffsWithAnswersLeft).toBeGreaterThan(2);
+    expect(answersWhileStarting).toBe(0);
     expectAnswersInSlices(events);
   });
 
