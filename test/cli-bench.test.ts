@@ -65,6 +65,8 @@ describe('shardmint bench', () => {
     expect(report['mainThreadBytesPerOperation']).toBeGreaterThan(100);
     expect(report['mainThreadBytesPerOperation']).toBeLessThan(100_000);
     expect(run.stdout).toMatch(/^allocation\s+[\d,]+ bytes per operation on the main thread \(callers, benchmark driver and engine; [\d,]+ collections\)$/m);
+    // The commit times are the measured run's, which the report line says.
+    expect(run.stdout).toMatch(/^commit time\s+p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms per group, hand-off to durable \(during the run\); store ceiling run /m);
     expect(run.stdout).toMatch(/^state writes\s+[\d,]+ key writes and [\d,]+ checkpoints during the run \(to state\.mdb, off the commit path\)$/m);
     expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.

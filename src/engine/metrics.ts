@@ -107,6 +107,8 @@ export class EngineMetrics {
   readonly #done = new Float64Array(2 * opKinds.length);
   readonly #latency = new Durations();
   readonly #commits = new Durations();
+  /** The commits since watchCommits() was called, while it watches (a benchmark's measured run). */
+  #commitWatch: Durations | undefined = undefined;
   /** The time a slice of answers began (answering()), or NaN outside one. */
   #answerClock = Number.NaN;
   checkpoints = 0;
@@ -146,6 +148,22 @@ export class EngineMetrics {
   /** A log group went from the pipeline to durable in `ms`. */
   recordCommit(ms: number): void {
     this.#commits.record(ms / 1000);
+    this.#commitWatch?.record(ms / 1000);
+  }
+
+  /**
+   * Starts timing the commits from now on apart from those since open (which include, in a
+   * benchmark, the set-up's large groups); the function returned stops and gives their quantiles.
+   */
+  watchCommits(): () => LatencySnapshot {
+    assert(this.#commitWatch === undefined, 'one watch of the commits at a time');
+    const watch = new Durations();
+    this.#commitWatch = watch;
+    return () => {
+      assert(this.#commitWatch === watch, 'a watch of the commits stops once');
+      this.#commitWatch = undefined;
+      return watch.snapshot();
+    };
   }
 
   latencyBuckets(): { boundsSeconds: readonly number[]; counts: readonly number[]; sumSeconds: number } {
