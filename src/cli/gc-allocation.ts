@@ -33,7 +33,8 @@ export function watchAllocation(): () => Allocation {
       used = collection.afterGC.heapStatistics.usedHeapSize;
     }
     bytes += Math.max(0, endUsed - used);
-    assert(Number.isSafeInteger(bytes) && bytes >= 0, 'allocated bytes are a count');
+    assert(Number.isSafeInteger(bytes), 'allocated bytes are a whole number');
+    assert(bytes >= 0, 'allocated bytes are not negative');
     return { bytes, collections: statistics.length };
   };
 }

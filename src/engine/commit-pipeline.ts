@@ -126,7 +126,6 @@ export class CommitPipeline {
         group = this.#takeGroup();
         handedOff = performance.now();
         written = group.length > 0 ? this.#append(group) : undefined;
-        this.#behindWriteStart();
         this.#answerSoon(durable);
       }
     } catch (error) {
@@ -137,10 +136,12 @@ export class CommitPipeline {
     }
   }
 
-  /** Hands a group to the store; its puts are queued before this returns. */
+  /** Hands a group to the store; its puts are queued before this returns, ahead of any answers. */
   #append(group: Durable[]): Promise<void> {
     this.#writingGroup = group;
-    return this.#store.appendGroup(group.map((entry) => entry.record));
+    const written = this.#store.appendGroup(group.map((entry) => entry.record));
+    this.#behindWriteStart();
+    return written;
   }
 
   /**
