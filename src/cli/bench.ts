@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { createHistogram } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
 import { MintEngine, watchCommits } from '../engine/mint-engine.js';
+import type { LatencySnapshot, MetricsSnapshot } from '../engine/metrics.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
@@ -104,18 +105,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const shape = await setUp(engine, options);
-    const source = new RequestSource(shape, options.seed);
-    // The warm-up's requests are the run's first ones (later duplicates may reuse their keys); like
-    // the setup, it is left out of the figures and of the log records the verification counts.
-    if ((options.warmup ?? 0) > 0) await measure(engine, source, loadPlan(options, { seconds: options.warmup, operations: undefined, progress: false }));
-    const setupSequence = engine.metrics().durableSequence;
-    const { commit: commitBefore, keyWrites: keyWritesBefore, checkpoints: checkpointsBefore } = engine.metrics();
-    const stopCommitWatch = watchCommits(engine);
-    const run = await measure(engine, source, loadPlan(options, { seconds: options.seconds, operations: options.operations, progress: options.progress }));
-    const commitTimes = stopCommitWatch();
-    const metrics = engine.metrics();
-    const stateWrites = { keyWrites: metrics.keyWrites - keyWritesBefore, checkpoints: metrics.checkpoints - checkpointsBefore };
+    const { shape, setupSequence, commitBefore, stateBefore, run, commitTimes, metrics } = await loadAndMeasure(engine, options).catch(async (error: unknown) => {
+      // A failed run still closes its engine (workers, directory lock) before its directory goes.
+      await engine.close().catch(() => undefined);
+      throw error;
+    });
+    const stateWrites = { keyWrites: metrics.keyWrites - stateBefore.keyWrites, checkpoints: metrics.checkpoints - stateBefore.checkpoints };
     await engine.close();
     const records = metrics.commit.records - commitBefore.records;
     const groups = Math.max(1, metrics.commit.groups - commitBefore.groups);
@@ -152,6 +147,39 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   } finally {
     if (options.path === undefined) removeTempDir(path);
   }
+}
+
+/** What a set-up engine's measured run gave, with the engine's metrics before and after it. */
+interface Measured {
+  readonly shape: BenchShape;
+  /** The durable sequence before the measured run (the set-up's and the warm-up's records end there). */
+  readonly setupSequence: number;
+  readonly commitBefore: MetricsSnapshot['commit'];
+  readonly stateBefore: { readonly keyWrites: number; readonly checkpoints: number };
+  readonly run: RunResult;
+  /** The commit times of the measured run's groups alone. */
+  readonly commitTimes: LatencySnapshot;
+  readonly metrics: MetricsSnapshot;
+}
+
+/** Sets the engine up, runs the warm-up if asked, then the measured run; the engine stays open. */
+async function loadAndMeasure(engine: MintEngine, options: BenchOptions): Promise<Measured> {
+  const shape = await setUp(engine, options);
+  const source = new RequestSource(shape, options.seed);
+  // The warm-up's requests are the run's first ones (later duplicates may reuse their keys); like
+  // the setup, it is left out of the figures and of the log records the verification counts.
+  if ((options.warmup ?? 0) > 0) await measure(engine, source, loadPlan(options, { seconds: options.warmup, operations: undefined, progress: false }));
+  const before = engine.metrics();
+  const stopCommitWatch = watchCommits(engine);
+  let commitTimes: LatencySnapshot;
+  let run: RunResult;
+  try {
+    run = await measure(engine, source, loadPlan(options, { seconds: options.seconds, operations: options.operations, progress: options.progress }));
+  } finally {
+    commitTimes = stopCommitWatch();
+  }
+  const stateBefore = { keyWrites: before.keyWrites, checkpoints: before.checkpoints };
+  return { shape, setupSequence: before.durableSequence, commitBefore: before.commit, stateBefore, run, commitTimes, metrics: engine.metrics() };
 }
 
 async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchShape> {
