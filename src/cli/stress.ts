@@ -42,14 +42,11 @@ export async function runStress(options: StressOptions, log: (line: string) => v
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(options.accounts, 16), mintRateLimit: null, detectDeadlocks: true };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const shape = await setUp(engine, options);
-    const tally = newTally();
-    tally.acknowledged.push(...shape.funding);
-    const started = performance.now();
-    const killed = await drive(engine, shape, options, tally);
-    const seconds = (performance.now() - started) / 1000;
-    const metrics = engine.metrics();
-    const held = engine.diagnostics().heldLocks;
+    const { shape, tally, killed, seconds, metrics, held } = await loadAndDrive(engine, options).catch(async (error: unknown) => {
+      // A failed run still closes its engine (workers, directory lock) before its directory goes.
+      await engine.close().catch(() => undefined);
+      throw error;
+    });
     await engine.close();
     const audit = await auditRun(engineOptions, shape.accounts, tally.acknowledged);
     const report: StressReport = {
@@ -69,6 +66,27 @@ export async function runStress(options: StressOptions, log: (line: string) => v
   } finally {
     if (options.path === undefined) removeTempDir(path);
   }
+}
+
+/** What a set-up engine's run gave; the engine stays open. */
+interface Driven {
+  readonly shape: Shape;
+  readonly tally: WorkloadTally;
+  readonly killed: number;
+  readonly seconds: number;
+  readonly metrics: ReturnType<MintEngine['metrics']>;
+  /** Locks still held once the run ended (none, if every operation released its own). */
+  readonly held: number;
+}
+
+async function loadAndDrive(engine: MintEngine, options: StressOptions): Promise<Driven> {
+  const shape = await setUp(engine, options);
+  const tally = newTally();
+  tally.acknowledged.push(...shape.funding);
+  const started = performance.now();
+  const killed = await drive(engine, shape, options, tally);
+  const seconds = (performance.now() - started) / 1000;
+  return { shape, tally, killed, seconds, metrics: engine.metrics(), held: engine.diagnostics().heldLocks };
 }
 
 interface Shape extends WorkloadShape {
