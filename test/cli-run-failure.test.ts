@@ -11,6 +11,16 @@ import { engineOptions, tempDirectory } from './fixtures/engine.js';
 let remove: () => void = () => undefined;
 afterEach(() => remove());
 
+/** The directory is free to open again (no engine left holding its lock), and the set-up's last account is durable. */
+async function expectReopens(path: string, lastAccount: string): Promise<void> {
+  const engine = await MintEngine.open(engineOptions(path, { maxAccounts: 64 }));
+  try {
+    expect((await engine.getAccount(lastAccount))?.id).toBe(lastAccount);
+  } finally {
+    await engine.close();
+  }
+}
+
 describe('a failed command-line run', () => {
   it('closes the bench engine when the run fails after set-up', { timeout: 60_000 }, async () => {
     const dir = tempDirectory('shardmint-bench-failure-');
@@ -34,13 +44,7 @@ describe('a failed command-line run', () => {
     const lines: string[] = [];
     await expect(runBench(options, (line) => lines.push(line))).rejects.toThrow(/at least one lane/);
     expect(lines).toEqual([]);
-    // The set-up's accounts are durable, and the directory is free to open again.
-    const engine = await MintEngine.open(engineOptions(dir.path, { maxAccounts: 64 }));
-    try {
-      expect((await engine.getAccount('acct-49'))?.id).toBe('acct-49');
-    } finally {
-      await engine.close();
-    }
+    await expectReopens(dir.path, 'acct-49');
   });
 
   it('closes the stress engine when the run fails after set-up', { timeout: 60_000 }, async () => {
@@ -51,11 +55,6 @@ describe('a failed command-line run', () => {
     const lines: string[] = [];
     await expect(runStress(options, (line) => lines.push(line))).rejects.toThrow(RangeError);
     expect(lines).toEqual([]);
-    const engine = await MintEngine.open(engineOptions(dir.path, { maxAccounts: 64 }));
-    try {
-      expect((await engine.getAccount('acct-19'))?.id).toBe('acct-19');
-    } finally {
-      await engine.close();
-    }
+    await expectReopens(dir.path, 'acct-19');
   });
 });

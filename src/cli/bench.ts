@@ -20,6 +20,7 @@ import { watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { nodeFlags } from './node-flags.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
+import { closingOnFailure } from './closing-on-failure.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
 
@@ -105,16 +106,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const { shape, setupSequence, commitBefore, stateBefore, run, commitTimes, metrics } = await loadAndMeasure(engine, options).catch(async (error: unknown) => {
-      // A failed run still closes its engine (workers, directory lock) before its directory goes.
-      await engine.close().catch(() => undefined);
-      throw error;
-    });
-    const stateWrites = { keyWrites: metrics.keyWrites - stateBefore.keyWrites, checkpoints: metrics.checkpoints - stateBefore.checkpoints };
+    const { shape, before, run, commitTimes, metrics } = await closingOnFailure(engine, (open) => loadAndMeasure(open, options));
+    const stateWrites = { keyWrites: metrics.keyWrites - before.keyWrites, checkpoints: metrics.checkpoints - before.checkpoints };
     await engine.close();
-    const records = metrics.commit.records - commitBefore.records;
-    const groups = Math.max(1, metrics.commit.groups - commitBefore.groups);
-    const verification = await verifyBench(engineOptions, shape.accounts, setupSequence, run.tally);
+    const records = metrics.commit.records - before.commit.records;
+    const groups = Math.max(1, metrics.commit.groups - before.commit.groups);
+    const verification = await verifyBench(engineOptions, shape.accounts, before.durableSequence, run.tally);
     const ceiling = await measureStoreCeiling(path, options.durability, Math.max(1, records), records / groups);
     const operationsPerSecond = run.tally.operations / run.seconds;
     const report: BenchReport = {
@@ -152,10 +149,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 /** What a set-up engine's measured run gave, with the engine's metrics before and after it. */
 interface Measured {
   readonly shape: BenchShape;
-  /** The durable sequence before the measured run (the set-up's and the warm-up's records end there). */
-  readonly setupSequence: number;
-  readonly commitBefore: MetricsSnapshot['commit'];
-  readonly stateBefore: { readonly keyWrites: number; readonly checkpoints: number };
+  /** Before the measured run: the set-up's and the warm-up's records end at its durable sequence. */
+  readonly before: MetricsSnapshot;
   readonly run: RunResult;
   /** The commit times of the measured run's groups alone. */
   readonly commitTimes: LatencySnapshot;
@@ -178,8 +173,7 @@ async function loadAndMeasure(engine: MintEngine, options: BenchOptions): Promis
   } finally {
     commitTimes = stopCommitWatch();
   }
-  const stateBefore = { keyWrites: before.keyWrites, checkpoints: before.checkpoints };
-  return { shape, setupSequence: before.durableSequence, commitBefore: before.commit, stateBefore, run, commitTimes, metrics: engine.metrics() };
+  return { shape, before, run, commitTimes, metrics: engine.metrics() };
 }
 
 async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchShape> {

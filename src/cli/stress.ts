@@ -8,6 +8,7 @@ import { MintEngine } from '../engine/mint-engine.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import { auditRun, type AuditResult } from './stress-audit.js';
 import { newTally, runLane, type Acknowledged, type WorkloadShape, type WorkloadTally } from './stress-workload.js';
+import { closingOnFailure } from './closing-on-failure.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 
 export interface StressOptions {
@@ -42,11 +43,7 @@ export async function runStress(options: StressOptions, log: (line: string) => v
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(options.accounts, 16), mintRateLimit: null, detectDeadlocks: true };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const { shape, tally, killed, seconds, metrics, held } = await loadAndDrive(engine, options).catch(async (error: unknown) => {
-      // A failed run still closes its engine (workers, directory lock) before its directory goes.
-      await engine.close().catch(() => undefined);
-      throw error;
-    });
+    const { shape, tally, killed, seconds, metrics, held } = await closingOnFailure(engine, (open) => loadAndDrive(open, options));
     await engine.close();
     const audit = await auditRun(engineOptions, shape.accounts, tally.acknowledged);
     const report: StressReport = {
