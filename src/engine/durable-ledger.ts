@@ -2,7 +2,8 @@
 // watermark. Reads are served from here, so a reader never sees an effect that is not yet durable,
 // and checkpoints snapshot it synchronously at an exact sequence number.
 import { assert } from '../domain/errors.js';
-import { accountChunkSlots, type AccountRows, type AccountSnapshot, type CheckpointHeader } from '../store/store.js';
+import { accountChunkSlots, type AccountSnapshot, type CheckpointHeader } from '../store/store.js';
+import { DirtyAccounts } from './dirty-accounts.js';
 
 export class DurableLedger {
   readonly #balances: BigInt64Array;
@@ -127,31 +128,15 @@ export class DurableLedger {
     this.watermark = header.seq;
   }
 
-  /** Every account of the chunks changed since the last call, with its current values. */
-  takeDirtyAccounts(idOf: (slot: number) => string): AccountRows {
+  /**
+   * The chunks of accounts changed since the last call, copied as they stand now (a checkpoint's
+   * accounts at its watermark); their rows are listed later (dirty-accounts.ts).
+   */
+  takeDirtyAccounts(): DirtyAccounts {
     const chunks = this.#dirty.sort((a, b) => a - b);
     this.#dirty = [];
-    let count = 0;
-    for (const chunk of chunks) this.#forSlots(chunk, () => count++);
-    const rows = { count, slot: new Int32Array(count), balance: new BigInt64Array(count), stateCode: new Uint8Array(count), id: new Array<string>(count) };
-    let n = 0;
-    for (const chunk of chunks) {
-      this.#dirtyFlags[chunk] = 0;
-      this.#forSlots(chunk, (slot) => {
-        rows.slot[n] = slot;
-        rows.balance[n] = this.balance(slot);
-        rows.stateCode[n] = this.stateCode(slot);
-        rows.id[n] = idOf(slot);
-        n++;
-      });
-    }
-    return rows;
-  }
-
-  /** Visits the created accounts of a chunk, ascending. */
-  #forSlots(chunk: number, visit: (slot: number) => void): void {
-    const end = Math.min(this.#created.length, (chunk + 1) * accountChunkSlots);
-    for (let slot = chunk * accountChunkSlots; slot < end; slot++) if (this.#created[slot] === 1) visit(slot);
+    for (const chunk of chunks) this.#dirtyFlags[chunk] = 0;
+    return new DirtyAccounts({ balances: this.#balances, states: this.#states, created: this.#created }, chunks);
   }
 
   header(writtenAt: number): CheckpointHeader {

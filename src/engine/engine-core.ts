@@ -506,12 +506,13 @@ export class EngineCore implements Settler, KeyedHost {
       const now = Date.now();
       const { ledger, idempotency, refunded, reconciled } = this.derived;
       const header = ledger.header(now);
-      const accounts = ledger.takeDirtyAccounts(this.idOf);
+      const dirty = ledger.takeDirtyAccounts();
       const refunds = refunded.takeDirty();
       const reconciliations = reconciled.takeDirty();
       // Taken after the header: every key of a record the header counts was taken already (its
       // worker took it when it applied the record), so it is in this write or an earlier one.
       const keys = await idempotency.takeChanges(this.#pacer.pause);
+      const accounts = await dirty.rows(this.idOf, this.#pacer.pause);
       const delta = { header, accounts, idempotency: keys, refunded: refunds, reconciled: reconciliations };
       return this.#store.writeCheckpoint(delta, this.#pacer.pause).then(async () => {
         this.metrics.checkpoints++;

@@ -21,6 +21,13 @@ const sortChunk = 32;
 const fineBitsMax = 8;
 /** Moves per entry a bucket's single insertion sort may make before the chunks and merges take over. */
 const movesPerEntryMax = 8;
+/**
+ * Entries counted or placed, or groups summed, per step of the counting sort. Taken at once, its
+ * passes over half a million keys held the main thread 4 – 12 ms in a run at full load (timed between
+ * a key write's pauses), and every operation in flight waited for them: a stall seen as a burst of
+ * ~1,024 answers over 10 ms. A step of this many is about half a millisecond here.
+ */
+export const countingStepEntries = 65_536;
 
 /** A builder's sorted entries; valid until the builder is cleared or added to. */
 export interface SortedRun {
@@ -61,22 +68,33 @@ export class KeyRunBuilder {
   }
 
   sorted(): SortedRun {
+    const stepsMax = this.stepsMax(keyBucketCount);
     const steps = this.sortedInSteps(keyBucketCount);
     for (let step = steps.next(), n = 0; ; step = steps.next(), n++) {
       if (step.done === true) return step.value;
-      assert(n <= keyBucketCount, 'a sort ends');
+      assert(n <= stepsMax, 'a sort ends');
     }
   }
 
   /**
-   * As sorted(), pausing after the counting passes and after every `bucketsPerStep` buckets, so that
-   * a caller can spread it over event-loop turns (at a quarter of a million keys it took ~15 ms,
-   * during which nothing else ran). Nothing may be added meanwhile.
+   * The most steps sortedInSteps(bucketsPerStep) yields for what the builder holds now: a bound for
+   * a caller's loop.
+   */
+  stepsMax(bucketsPerStep: number): number {
+    const groups = keyBucketCount * 2 ** this.#fineBits();
+    return 2 * Math.ceil(this.#count / countingStepEntries) + Math.ceil((groups + 1) / countingStepEntries) + Math.ceil(keyBucketCount / bucketsPerStep) + 1;
+  }
+
+  /**
+   * As sorted(), pausing within the counting passes (every countingStepEntries entries or groups),
+   * after them, and after every `bucketsPerStep` buckets, so that a caller can spread it over
+   * event-loop turns (at a quarter of a million keys it took ~15 ms, during which nothing else ran).
+   * Nothing may be added meanwhile.
    */
   *sortedInSteps(bucketsPerStep: number): Generator<void, SortedRun> {
     assert(bucketsPerStep >= 1, 'a sort step covers a bucket or more');
     const changes: KeyChanges = { count: this.#count, hash: this.#hash, seq: this.#seq, expiresAt: this.#expiresAt };
-    const { order, starts } = this.#countingSort();
+    const { order, starts } = yield* this.#countingSort();
     yield;
     // Sort and drop superseded duplicates bucket by bucket; the survivors close up, so each
     // bucket's start moves down by what the buckets before it dropped.
@@ -93,43 +111,70 @@ export class KeyRunBuilder {
     return { changes, order: order.subarray(0, kept), starts };
   }
 
+  /** Hash bits below the bucket's that the counting sort goes by: groups of about one entry. */
+  #fineBits(): number {
+    return Math.max(0, Math.min(fineBitsMax, Math.ceil(Math.log2(Math.max(1, this.#count) / keyBucketCount))));
+  }
+
   /**
    * A stable counting sort of the entries by their hash's top bits: the bucket's, and as many more
    * as make groups of about one entry. Each bucket then arrives at #sortBucket nearly sorted
-   * (entries out of order only within a group), and one insertion sort finishes it. Returns the
-   * entries' order and each bucket's start in it.
+   * (entries out of order only within a group), and one insertion sort finishes it. Yields within
+   * its passes (see countingStepEntries); returns the entries' order and each bucket's start in it.
    */
-  #countingSort(): { order: Uint32Array; starts: Uint32Array } {
+  *#countingSort(): Generator<void, { order: Uint32Array; starts: Uint32Array }> {
     const count = this.#count;
-    const hash = this.#hash;
-    const fineBits = Math.max(0, Math.min(fineBitsMax, Math.ceil(Math.log2(Math.max(1, count) / keyBucketCount))));
+    const fineBits = this.#fineBits();
     const groups = keyBucketCount * 2 ** fineBits;
     const divisor = 2 ** (53 - keyBucketBits - fineBits);
     if (this.#groupStarts.length < groups + 1) this.#groupStarts = new Uint32Array(groups + 1);
     const starts = this.#groupStarts;
     starts.fill(0, 0, groups + 1);
-    for (let i = 0; i < count; i++) {
+    for (let from = 0; from < count; from += countingStepEntries) {
+      this.#countGroups(from, Math.min(count, from + countingStepEntries), divisor, groups);
+      yield;
+    }
+    for (let from = 0; from < groups; from += countingStepEntries) {
+      const to = Math.min(groups, from + countingStepEntries);
+      for (let g = from; g < to; g++) starts[g + 1] = (starts[g + 1] ?? 0) + (starts[g] ?? 0);
+      yield;
+    }
+    if (this.#next.length < groups) this.#next = new Uint32Array(groups);
+    this.#next.set(starts.subarray(0, groups));
+    if (this.#order.length < count) this.#order = new Uint32Array(this.#hash.length);
+    for (let from = 0; from < count; from += countingStepEntries) {
+      this.#placeInGroups(from, Math.min(count, from + countingStepEntries), divisor);
+      if (from + countingStepEntries < count) yield;
+    }
+    const bucketStarts = new Uint32Array(keyBucketCount + 1);
+    for (let b = 0; b <= keyBucketCount; b++) bucketStarts[b] = starts[b * 2 ** fineBits] ?? 0;
+    return { order: this.#order, starts: bucketStarts };
+  }
+
+  /** Counts entries [from, to) into their groups' (next) starts. */
+  #countGroups(from: number, to: number, divisor: number, groups: number): void {
+    const hash = this.#hash;
+    const starts = this.#groupStarts;
+    for (let i = from; i < to; i++) {
       const group = Math.floor((hash[i] ?? 0) / divisor);
       // A hash outside [0, 2^53) would fall outside the groups, and out of the run unseen.
       assert(group >= 0, 'a key hash is not negative');
       assert(group < groups, 'a key hash is below 2^53');
       starts[group + 1] = (starts[group + 1] ?? 0) + 1;
     }
-    for (let g = 0; g < groups; g++) starts[g + 1] = (starts[g + 1] ?? 0) + (starts[g] ?? 0);
-    if (this.#next.length < groups) this.#next = new Uint32Array(groups);
+  }
+
+  /** Places entries [from, to) at their groups' next free places, in the order given (stable). */
+  #placeInGroups(from: number, to: number, divisor: number): void {
+    const hash = this.#hash;
     const next = this.#next;
-    next.set(starts.subarray(0, groups));
-    if (this.#order.length < count) this.#order = new Uint32Array(this.#hash.length);
     const order = this.#order;
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < to; i++) {
       const group = Math.floor((hash[i] ?? 0) / divisor);
       const at = next[group] ?? 0;
       order[at] = i;
       next[group] = at + 1;
     }
-    const bucketStarts = new Uint32Array(keyBucketCount + 1);
-    for (let b = 0; b <= keyBucketCount; b++) bucketStarts[b] = starts[b * 2 ** fineBits] ?? 0;
-    return { order, starts: bucketStarts };
   }
 
   /** Ascending by (hash, seq, index): one insertion sort, or, past its budget, chunks insertion-sorted and merged in passes of doubling width. */

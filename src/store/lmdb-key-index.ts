@@ -128,10 +128,11 @@ export class LmdbKeyIndex {
   }
 
   async #sortInSteps(builder: KeyRunBuilder, pause: Pause): Promise<SortedRun> {
+    const stepsMax = builder.stepsMax(bucketsPerTurn);
     const steps = builder.sortedInSteps(bucketsPerTurn);
     for (let step = steps.next(), turns = 0; ; step = steps.next(), turns++) {
       if (step.done === true) return step.value;
-      assert(turns <= keyBucketCount, 'a sort ends');
+      assert(turns <= stepsMax, 'a sort ends');
       await pause();
     }
   }
