@@ -23,9 +23,10 @@ const fineBitsMax = 8;
 const movesPerEntryMax = 8;
 /**
  * Entries counted or placed, or groups summed, per step of the counting sort. Taken at once, its
- * passes over half a million keys held the main thread 4 – 12 ms in a run at full load (timed between
+ * passes over half a million keys held the main thread 3 – 12 ms in a run at full load (timed between
  * a key write's pauses), and every operation in flight waited for them: a stall seen as a burst of
- * ~1,024 answers over 10 ms. A step of this many is about half a millisecond here.
+ * ~1,024 answers over 10 ms. In steps of this many, none took over 1.5 ms but in a run's first write
+ * (up to 3.5 ms, before the code is optimized).
  */
 export const countingStepEntries = 65_536;
 

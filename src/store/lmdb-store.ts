@@ -31,7 +31,7 @@ const logEntryRecordsMax = 128;
 const entryArenaBytes = 32 * 1024 * 1024;
 /**
  * Chunks encoded per event-loop turn, a delay for every operation in flight: 64 took ~6 ms; 16, about
- * a millisecond alone, took 2.3 – 4.8 ms in a run at full load (timed between a checkpoint's pauses).
+ * a millisecond alone, took 2.2 – 4.8 ms in a run at full load (timed between a checkpoint's pauses).
  */
 const accountChunksPerTurn = 4;
 
