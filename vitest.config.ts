@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     fileParallelism: false,
+    setupFiles: ['test/fixtures/fast-check-size.ts'],
   },
 });

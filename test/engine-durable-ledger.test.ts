@@ -13,7 +13,7 @@ const int64Max = 2n ** 63n - 1n;
 
 describe('the durable ledger\'s supply', () => {
   it('equals the sum of the moves, per chain and in total, with every balance', () => {
-    const move = fc.record({ slot: fc.nat(7), chain: fc.constantFrom(...chains, 'dropped'), amount: fc.bigInt(1n, 2n ** 60n), burn: fc.boolean() });
+    const move = fc.record({ slot: fc.nat(7), chain: fc.constantFrom(...chains, 'dropped'), amount: fc.bigInt(1n, 2n ** 55n), burn: fc.boolean() });
     fc.assert(
       fc.property(fc.array(move, { maxLength: 200 }), (moves) => {
         const ledger = new DurableLedger(8, chains);
