@@ -17,6 +17,14 @@ export interface MirrorArrays {
   readonly created: Uint8Array;
 }
 
+/** The rows' columns while they are listed, with room for every slot copied. */
+interface RowArrays {
+  readonly slot: Int32Array;
+  readonly balance: BigInt64Array;
+  readonly stateCode: Uint8Array;
+  readonly id: string[];
+}
+
 export class DirtyAccounts {
   /** Ascending chunk numbers; chunk `chunks[i]` is copied at slots [i * accountChunkSlots, ...). */
   readonly #chunks: readonly number[];
@@ -51,19 +59,18 @@ export class DirtyAccounts {
   async rows(idOf: (slot: number) => string, pause: Pause): Promise<AccountRows> {
     // Room for every slot copied, trimmed after: counting the accounts first was a step of its own.
     const room = this.#created.length;
-    const rows = { count: room, slot: new Int32Array(room), balance: new BigInt64Array(room), stateCode: new Uint8Array(room), id: new Array<string>(room) };
+    const rows: RowArrays = { slot: new Int32Array(room), balance: new BigInt64Array(room), stateCode: new Uint8Array(room), id: new Array<string>(room) };
     let n = 0;
     for (let i = 0; i < this.#chunks.length; i++) {
       n = this.#listChunk(i, rows, n, idOf);
       if (i % chunksPerStep === chunksPerStep - 1 && i < this.#chunks.length - 1) await pause();
     }
-    assert(n <= room, 'a chunk lists at most its slots');
     rows.id.length = n;
     return { count: n, slot: rows.slot.subarray(0, n), balance: rows.balance.subarray(0, n), stateCode: rows.stateCode.subarray(0, n), id: rows.id };
   }
 
   /** Lists the created accounts of copied chunk `i` into `rows` from row `n`; returns the next row. */
-  #listChunk(i: number, rows: AccountRows & { id: string[] }, n: number, idOf: (slot: number) => string): number {
+  #listChunk(i: number, rows: RowArrays, n: number, idOf: (slot: number) => string): number {
     const first = (this.#chunks[i] ?? 0) * accountChunkSlots;
     for (let at = i * accountChunkSlots, slot = first; at < (i + 1) * accountChunkSlots; at++, slot++) {
       if (this.#created[at] !== 1) continue;
