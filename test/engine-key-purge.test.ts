@@ -2,7 +2,8 @@
 // findable, however its clusters are packed; method: fast-check tables of up to 600 entries whose
 // homes crowd a few stretches of a 1,024-slot shared table (so clusters run long and wrap round its
 // end), some written, freed or expired, purged whole or in small steps with new keys added between
-// steps as a worker would, then checked entry by entry against the rules.
+// steps as a worker would, then checked entry by entry against the rules; and the eviction cutoff
+// weighed in steps of its own before the scan, as a table's step counts and sizes show.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyAbsent, keyNotHeld, KeyTable } from '../dist/engine/key-table.js';
@@ -82,6 +83,26 @@ describe('key table purge', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('weighs the eviction cutoff in two steps of its own, changing nothing until the scan', () => {
+    // Each sampled slot of the cutoff's two passes is a cache miss: with the scan's first slice they
+    // made one step of ~3 ms in a loaded run, every call in flight waiting for it.
+    const table = KeyTable.shared(log2);
+    for (let i = 1; i <= 600; i++) table.add(hashAt((i * 7) % 1_024, i), i, now + 1_000);
+    table.takeChanges();
+    const steps = table.purge(now, 100, Number.POSITIVE_INFINITY);
+    for (const pass of ['seq range', 'histogram']) {
+      expect(steps.next().done, pass).toBe(false);
+      expect(table.size, pass).toBe(600);
+    }
+    expect(steps.next().done).toBe(true);
+    // The oldest 500 evicted, about: the cutoff is a histogram's bucket boundary.
+    expect(table.size).toBeLessThanOrEqual(100);
+    expect(table.size).toBeGreaterThanOrEqual(90);
+    // Nothing to evict, only expired entries to drop: no cutoff to weigh, the scan runs at once.
+    expect(table.purge(now + 2_000, 1_000, Number.POSITIVE_INFINITY).next().done).toBe(true);
+    expect(table.size).toBe(0);
   });
 
   it('evicts only written entries, and every entry it keeps or a worker adds meanwhile stays findable', () => {
