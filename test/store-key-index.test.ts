@@ -2,8 +2,9 @@
 // what applying every checkpoint's key changes in order would hold, keeps every live entry through
 // compactions and reopening (and seeds the key filter with every live hash, and none that only a
 // tombstone named), drops only expired or deleted ones, keeps its rewriting and its blocks
-// per bucket logarithmic, and moves a pre-block index over; method: fast-check sequences of
-// checkpoints on hashes packed into a few buckets against a model, and the compaction policy alone.
+// per bucket logarithmic, moves a pre-block index over, and spreads a run's sort and a compaction
+// over bounded steps; method: fast-check sequences of checkpoints on hashes packed into a few buckets
+// against a model, the compaction policy alone, and the steps of large runs and merges counted.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -11,7 +12,7 @@ import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bucketOf, keyBucketCount, type BlockStats } from '../dist/store/key-block.js';
 import { planCompaction } from '../dist/store/key-compaction.js';
-import { keyCompactionCycle } from '../dist/store/lmdb-key-index.js';
+import { compactionEntriesPerStep, keyCompactionCycle, LmdbKeyIndex } from '../dist/store/lmdb-key-index.js';
 import { countingStepEntries, KeyRunBuilder, type SortedRun } from '../dist/store/key-run.js';
 import { LmdbStore } from '../dist/store/lmdb-store.js';
 import type { CheckpointDelta, KeyChanges } from '../dist/store/store.js';
@@ -96,6 +97,29 @@ function expectOrders({ changes, order, starts }: SortedRun, slices: ReadonlyArr
   for (const [at, [hash]] of actual.entries()) {
     const bucket = bucketOf(hash);
     expect(at >= (starts[bucket] ?? 0) && at < (starts[bucket + 1] ?? 0)).toBe(true);
+  }
+}
+
+/**
+ * Two runs of 10,000 entries in each of buckets 0, 8, 16 and 24 (all weighed at a new index's first
+ * compaction) and that compaction, whose steps must stop at the bound; then every entry reads back.
+ */
+async function compactInBoundedSteps(index: LmdbKeyIndex): Promise<void> {
+  const perBucket = 10_000;
+  const buckets = [0, 8, 16, 24];
+  expect(2 * perBucket * 2).toBeGreaterThanOrEqual(compactionEntriesPerStep);
+  const run = (seq: number): Change[] => buckets.flatMap((bucket) => Array.from({ length: perBucket }, (_, i): Change => [bucket * 2 ** 41 + i + 1, seq, 1e12]));
+  for (const seq of [1, 2]) {
+    const slices = [columns(run(seq))];
+    await index.writeRun(() => slices.shift(), async () => {});
+  }
+  let pauses = 0;
+  await index.compact(0, async () => {
+    pauses++;
+  });
+  expect(pauses).toBe(2);
+  for (const bucket of buckets) {
+    for (const i of [0, perBucket - 1]) expect(index.get(bucket * 2 ** 41 + i + 1)).toEqual([{ seq: 1, expiresAt: 1e12 }, { seq: 2, expiresAt: 1e12 }]);
   }
 }
 
@@ -209,6 +233,18 @@ describe('key index on disk', () => {
     expect(planCompaction([live], 1_500)).toEqual({ from: 0, full: true });
     expect(planCompaction([live, { count: 60, tombstones: 60, earliest: Infinity, latest: -Infinity }], 0)).toBeUndefined();
     expect(planCompaction([{ ...live, count: 120 }, { count: 130, tombstones: 130, earliest: Infinity, latest: -Infinity }], 0)).toEqual({ from: 0, full: true });
+  });
+
+  it('bounds the entries a compaction step merges, and reads every entry after the merges', async () => {
+    // Each of the four buckets is then a full merge of 20,000 entries, all within the first 32
+    // buckets: one step before the bound, two with it (it stops after the bucket that reaches it).
+    const path = directory();
+    const root = open({ path: join(path, 'keys.mdb'), maxDbs: 4 });
+    try {
+      await compactInBoundedSteps(new LmdbKeyIndex(root));
+    } finally {
+      await root.close();
+    }
   });
 
   it('moves an index written one entry per key (before key blocks) into blocks at open', async () => {
