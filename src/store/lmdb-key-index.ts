@@ -23,10 +23,11 @@ const bucketsPerTurn = 32;
 /**
  * Entries a compaction step merges at most (it stops after the bucket that reaches this): steps of
  * 32 buckets whatever their merges took up to 6.9 ms in a run at full load, and a bucket's merge
- * grows with the index. Timed in a 40 s run at full load, a step took ~0.3 µs per entry merged
- * (reading the blocks, merging, encoding the result): 1,400 – 7,300 entries in 0.9 – 2.6 ms.
+ * grows with the index. Timed in 40 s runs at full load, a step took 0.3 – 1 µs per entry merged
+ * (reading the blocks, merging, encoding the result): 1,400 – 7,300 entries in 0.9 – 2.6 ms in one
+ * run, 2,400 – 4,500 in 1.8 – 4.7 ms in another.
  */
-export const compactionEntriesPerStep = 4_096;
+export const compactionEntriesPerStep = 2_048;
 
 /** A committed block of a bucket; its stats are read when first needed after open. */
 interface BlockRef {
