@@ -350,8 +350,9 @@ export class KeyTable {
    * Call after the changes taken are written. Drops freed keys and written entries that expired,
    * then, while more than `keep` live keys are held, about the oldest written ones (they stay on
    * disk). In place, cluster by cluster: no second table is built, nothing is sorted. A
-   * generator: it pauses after about `slotsPerStep` slots, so the caller can spread it over turns;
-   * a paused purge ends early if the table grows or changes are taken meanwhile.
+   * generator: when it evicts, it first pauses after each of the cutoff's two sampled passes (which
+   * change nothing), then after about `slotsPerStep` slots of its scan, so the caller can spread it
+   * over turns; a paused purge ends early if the table grows or changes are taken meanwhile.
    */
   purge(nowMs: number, keep: number, slotsPerStep = Number.POSITIVE_INFINITY): Generator<void, void> {
     return this.#purge(nowMs, keep, slotsPerStep);
