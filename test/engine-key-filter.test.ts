@@ -1,6 +1,10 @@
-// Goal: the filter of keys on disk never answers "no" for a key it was given, and stays selective
-// as it grows past its first stage (a fixed filter answered "maybe" for ~5% of new keys at 2.5M);
-// method: 2.5 million pseudo-random 53-bit hashes added, then all of them and 200,000 others probed.
+// Goal: the filter of keys on disk never answers "no" for a key that may still be live, stays
+// selective as it grows past its first stage (a fixed filter answered "maybe" for ~5% of new keys at
+// 2.5M), and sheds expired keys so that it stays selective however many keys pass through it;
+// method: pseudo-random 53-bit hashes added and probed, with stages retired as their keys expire,
+// in fixed rounds and in fast-check's sequences of adds, retirements and clearing steps, through the
+// filter and a worker's view of its shared memory.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyFilter } from '../dist/engine/key-filter.js';
 
@@ -22,7 +26,7 @@ describe('key filter', () => {
     const filter = new KeyFilter();
     const added = hashes(2_500_000, 1);
     expect(filter.mayContain(added[0] ?? 1)).toBe(false);
-    for (const hash of added) filter.add(hash);
+    for (const hash of added) filter.add(hash, 1e12);
     expect(filter.added).toBe(added.length);
     let missing = 0;
     for (const hash of added) if (!filter.mayContain(hash)) missing++;
@@ -38,4 +42,101 @@ describe('key filter', () => {
     expect(probed).toBeGreaterThan(190_000);
     expect(positives / probed).toBeLessThan(0.01);
   });
+
+  it('sheds stages whose keys expired and fills them again, so it stays selective', () => {
+    // Stages of 64, 128, ... 2,048 keys (4,032 in all); 60 rounds of 500 keys, each live 2 rounds.
+    const filter = new KeyFilter(true, 6);
+    const view = KeyFilter.attach(filter.buffer);
+    const rounds = 60;
+    const perRound = 500;
+    const all = hashes(rounds * perRound, 3);
+    for (let round = 0; round < rounds; round++) {
+      for (let i = round * perRound; i < (round + 1) * perRound; i++) filter.add(all[i] ?? 1, round + 2);
+      filter.retireExpiredBy(round);
+      while (filter.clearRetired(1_000));
+      // Every key that may be live (expiring after this round) is found, by both.
+      for (let i = Math.max(0, round - 1) * perRound; i < (round + 1) * perRound; i++) {
+        expect(filter.mayContain(all[i] ?? 1)).toBe(true);
+        expect(view.mayContain(all[i] ?? 1)).toBe(true);
+      }
+      expect(filter.stages).toBeLessThanOrEqual(6);
+    }
+    // 30,000 keys passed through 4,032 keys of room; without retiring, nearly every probe says maybe.
+    expect(filter.added).toBe(rounds * perRound);
+    expect(filter.held).toBeLessThan(4_032);
+    const seen = new Set(all);
+    let positives = 0;
+    let probed = 0;
+    for (const hash of hashes(20_000, 4)) {
+      if (seen.has(hash)) continue;
+      probed++;
+      if (view.mayContain(hash)) positives++;
+    }
+    expect(positives / probed).toBeLessThan(0.02);
+  });
+
+  it('clears a retired stage before it is filled again', () => {
+    // Stage 0 (64 keys) retires and is cleared; it is filled again first, then stages 1 to 5.
+    const filter = new KeyFilter(true, 6);
+    const view = KeyFilter.attach(filter.buffer);
+    const old = hashes(64, 5);
+    for (const hash of old) filter.add(hash, 10);
+    expect(filter.retireExpiredBy(10)).toBe(1);
+    expect(filter.held).toBe(0);
+    for (const hash of old) expect(view.mayContain(hash)).toBe(false);
+    expect(filter.clearRetired(3)).toBe(true);
+    while (filter.clearRetired(3));
+    const fresh = hashes(64 * 63, 6);
+    for (const hash of fresh) filter.add(hash, 1_000);
+    expect(filter.stages).toBe(6);
+    expect(filter.held).toBe(fresh.length);
+    // Stage 0 took 64 of them: its old bits are gone, so the old keys are rarely "maybe".
+    let stale = 0;
+    for (const hash of old) if (view.mayContain(hash)) stale++;
+    expect(stale).toBeLessThan(8);
+    for (const hash of fresh) expect(view.mayContain(hash)).toBe(true);
+  });
+
+  it('never answers no for a key not yet expired by the last cutoff, whatever the order of steps', () => {
+    const step = fc.oneof(
+      fc.record({ add: fc.integer({ min: 1, max: 400 }), lifetime: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ retireBehind: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({ clear: fc.integer({ min: 1, max: 5_000 }) }),
+      fc.record({ tick: fc.constant(true) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 120 }), fc.integer({ min: 1, max: 1_000 }), (steps, seed) => {
+        const filter = new KeyFilter(true, 6);
+        const view = KeyFilter.attach(filter.buffer);
+        const pool = hashes(120 * 400, seed);
+        const added: Array<readonly [number, number]> = [];
+        let now = 0;
+        let cutoff = Number.NEGATIVE_INFINITY;
+        for (const s of steps) {
+          if ('add' in s) {
+            for (let i = 0; i < s.add; i++) {
+              const hash = pool[added.length] ?? 1;
+              filter.add(hash, now + s.lifetime);
+              added.push([hash, now + s.lifetime]);
+            }
+          } else if ('retireBehind' in s) {
+            cutoff = Math.max(cutoff, now - s.retireBehind);
+            filter.retireExpiredBy(cutoff);
+          } else if ('clear' in s) {
+            filter.clearRetired(s.clear);
+          } else {
+            now++;
+          }
+          for (const [hash, expiresAt] of added) {
+            if (expiresAt <= cutoff) continue;
+            if (!filter.mayContain(hash) || !view.mayContain(hash)) return false;
+          }
+          if (filter.stages > 6) return false;
+        }
+        return true;
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
+

@@ -26,6 +26,14 @@ const keySlotsPerSlice = 16_384;
 /** About a millisecond of purging per event-loop turn (each turn delays every operation in flight). */
 const purgeSlotsPerTurn = 32_768;
 /**
+ * A filter stage retires this long after the latest expiry of its keys (or one TTL, if shorter).
+ * Asking and expiry then agree even for a lookup timed a while before the retirement (a batch in
+ * flight, a clock stepped back a little).
+ */
+const filterRetireMarginMs = 60_000;
+/** Words of retired filter stages cleared per event-loop turn: 1 MiB, well under a millisecond. */
+const filterWordsPerTurn = 262_144;
+/**
  * A table is sized for this many times its cap at its load limit (rounded up to a power of two):
  * keys keep arriving while a checkpoint writes and evicts. Not more: every checkpoint walks every
  * table, and a table twice this size cost about 4% of throughput in those walks and cache misses.
@@ -73,8 +81,11 @@ export class IdempotencyIndex {
   /** takeChanges' copies of the changes taken, kept for the next write (see there). */
   #staged = { hash: new Float64Array(0), seq: new Float64Array(0), expiresAt: new Float64Array(0) };
 
-  /** `shards` tables for the workers (0: every key in the main thread's table, as in tests). */
-  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0) {
+  /**
+   * `shards` tables for the workers (0: every key in the main thread's table, as in tests); the
+   * filter's first stage holds 2^`filterFirstStageKeysLog2` keys (tests make it small).
+   */
+  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0, filterFirstStageKeysLog2?: number) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
@@ -82,8 +93,17 @@ export class IdempotencyIndex {
     // Recovery's own tables start small and grow with the keys it replays; share() sizes them.
     this.#shards = Array.from({ length: shards }, () => new KeyTable());
     this.#recordHasKey = recordHasKey;
-    this.#onDisk = new KeyFilter(shards > 0);
-    for (const hash of store.idempotencyKeys()) this.#onDisk.add(hash);
+    this.#onDisk = new KeyFilter(shards > 0, filterFirstStageKeysLog2);
+    // Keys expired by the filter's cutoff are left out: the filter would retire them at once.
+    const cutoff = this.#filterCutoff(Date.now());
+    store.idempotencyKeys((hash, expiresAt) => {
+      if (expiresAt > cutoff) this.#onDisk.add(hash, expiresAt);
+    });
+  }
+
+  /** Keys that expired by this time leave the filter (see filterRetireMarginMs). */
+  #filterCutoff(nowMs: number): number {
+    return nowMs - Math.min(filterRetireMarginMs, this.#ttlMs);
   }
 
   #shardKeysMax(shards = this.#shards.length): number {
@@ -195,6 +215,11 @@ export class IdempotencyIndex {
     return this.#shards.reduce((sum, table) => sum + table.buffer.byteLength, this.#onDisk.buffer.byteLength);
   }
 
+  /** Keys the filter of keys on disk holds (see KeyFilter.held). */
+  get keysInFilter(): number {
+    return this.#onDisk.held;
+  }
+
   get ttlMs(): number {
     return this.#ttlMs;
   }
@@ -236,7 +261,10 @@ export class IdempotencyIndex {
     for (let at = from; at < capacity; ) {
       const slice = table.takeChanges(at, keySlotsPerSlice);
       at += keySlotsPerSlice;
-      for (let i = 0; i < slice.count; i++) if (!Number.isNaN(slice.expiresAt[i])) this.#onDisk.add(slice.hash[i] ?? 0);
+      for (let i = 0; i < slice.count; i++) {
+        const expiresAt = slice.expiresAt[i] ?? Number.NaN;
+        if (!Number.isNaN(expiresAt)) this.#onDisk.add(slice.hash[i] ?? 0, expiresAt);
+      }
       if (slice.count > 0) return { changes: slice, next: at };
     }
     return { changes: undefined, next: capacity };
@@ -301,9 +329,20 @@ export class IdempotencyIndex {
   /**
    * Once the changes taken are written: drops expired and freed keys and the oldest past the cap
    * from memory, a slice per event-loop turn (at a million keys it took tens of milliseconds at
-   * once), each while its shard's table is this thread's. The caller runs no other checkpoint meanwhile.
+   * once), each while its shard's table is this thread's. Then retires the filter's stages whose
+   * keys all expired and clears them, a slice per turn too. The caller runs no other checkpoint meanwhile.
    */
   async afterWritten(nowMs: number, pause: Pause = nextTurn): Promise<void> {
+    await this.#purgeTables(nowMs, pause);
+    this.#onDisk.retireExpiredBy(this.#filterCutoff(nowMs));
+    const turnsMax = Math.ceil(this.#onDisk.words / filterWordsPerTurn);
+    for (let turns = 0; this.#onDisk.clearRetired(filterWordsPerTurn); turns++) {
+      assert(turns <= turnsMax, 'clearing the retired filter stages ends');
+      await pause();
+    }
+  }
+
+  async #purgeTables(nowMs: number, pause: Pause): Promise<void> {
     const tables = this.#tables();
     for (let t = 0; t < tables.length; t++) {
       const table = tables[t] as KeyTable;

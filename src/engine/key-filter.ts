@@ -9,10 +9,19 @@
 // slowed as the disk index grew). The block is picked by the hash's top bits, the order in which a
 // checkpoint hands over its keys (the key table's slots run in hash order), so adding them walks
 // each stage from start to end instead of missing the cache once per key.
+//
+// Keys leave it with their expiry: a stage notes the latest expiry of the keys added to it, and once
+// that has passed (the caller adds a margin) the stage is retired: no longer asked, cleared in paced steps, and
+// filled again when a new stage is needed. So the filter holds the keys that may still be live, not
+// every key ever written: a shared filter's six stages hold ~66M keys, and past that its false
+// positives climb (measured: 0.5% at 66M keys, 3.4% at 100M, 23% at 150M, 73% at 250M), each a
+// round trip to the main thread and a disk read.
 import { assert } from '../domain/errors.js';
 import { keyHashHigh, keyHashLow } from '../domain/key-hash.js';
 
-const firstStageKeysLog2 = 20;
+/** Keys of the first stage (log2); later stages double. Tests make it small, so that stages fill and retire. */
+export const filterFirstStageKeysLog2 = 20;
+const firstStageKeysLog2Min = 6;
 const bitsPerKeyLog2 = 4;
 const hashes = 8;
 /** 512 bits (16 words) per block: one cache line. */
@@ -25,9 +34,15 @@ const hashBits = 53;
 /**
  * Stages laid out in one shared buffer: the worker executing a shard's batch asks the filter too
  * (only the main thread adds). Past the last, it keeps adding to the last stage, whose rate of
- * false positives then rises: six stages hold ~66M keys (2^20 * 63) in 126 MiB, mapped lazily.
+ * false positives then rises: six stages hold ~66M keys (2^20 * 63) in 126 MiB, mapped lazily (a
+ * retired stage is cleared, so its pages stay mapped).
  */
 const stagesMax = 6;
+/** A filter of its own (no workers) grows without this cap; the retired stages' mask has 31 bits. */
+const privateStagesMax = 31;
+/** Header words of the shared layout: the stages laid out so far, the mask of retired ones, the first stage's size. */
+const header = { stages: 0, retired: 1, firstStageKeysLog2: 2 } as const;
+const headerWords = 16;
 
 interface Stage {
   readonly bits: Uint32Array<ArrayBufferLike>;
@@ -35,51 +50,81 @@ interface Stage {
   readonly blockDivisor: number;
   readonly keys: number;
   added: number;
+  /** The latest expiry of the keys added since the stage was last (re)filled. */
+  latestExpiry: number;
+  /** Retired: not asked; its words below `cleared` are zero (all of them once it is free). */
+  retired: boolean;
+  cleared: number;
 }
 
-function stageBitsLog2(index: number): number {
-  return Math.min(stageBitsLog2Max, firstStageKeysLog2 + index + bitsPerKeyLog2);
+function stageBitsLog2(first: number, index: number): number {
+  return Math.min(stageBitsLog2Max, first + index + bitsPerKeyLog2);
 }
 
-function stage(bits: Uint32Array<ArrayBufferLike>, index: number): Stage {
-  const bitsLog2 = stageBitsLog2(index);
+function stageWords(first: number, index: number): number {
+  return 2 ** (stageBitsLog2(first, index) - 5);
+}
+
+function stage(bits: Uint32Array<ArrayBufferLike>, first: number, index: number): Stage {
+  const bitsLog2 = stageBitsLog2(first, index);
   assert(bits.length === 2 ** (bitsLog2 - 5), 'a filter stage has the size of its index');
-  return { bits, blockDivisor: 2 ** (hashBits - (bitsLog2 - blockBitsLog2)), keys: 2 ** (firstStageKeysLog2 + index), added: 0 };
+  return {
+    bits,
+    blockDivisor: 2 ** (hashBits - (bitsLog2 - blockBitsLog2)),
+    keys: 2 ** (first + index),
+    added: 0,
+    latestExpiry: Number.NEGATIVE_INFINITY,
+    retired: false,
+    cleared: 0,
+  };
 }
 
-/** Bytes of the shared layout: a 64-byte header (the stage count), then every stage's words. */
-function sharedBytes(): number {
-  let words = 16;
-  for (let i = 0; i < stagesMax; i++) words += 2 ** (stageBitsLog2(i) - 5);
+/** Bytes of the shared layout: a 64-byte header (see `header`), then every stage's words. */
+function sharedBytes(first: number): number {
+  let words = headerWords;
+  for (let i = 0; i < stagesMax; i++) words += stageWords(first, i);
   return 4 * words;
 }
 
 export class KeyFilter {
   readonly #stages: Stage[] = [];
+  /** The stage keys are added to; undefined before the first, or once it retired. */
+  #current: Stage | undefined;
+  /** Bit i: stage i is retired (mirrored in the shared header for the workers). */
+  #retiredMask = 0;
   #added = 0;
-  /** Shared: the stage count in word 0, then the stages' words. */
+  /** Shared: the header (see `header`), then the stages' words. */
   readonly #shared: Uint32Array<SharedArrayBuffer> | undefined;
 
+  readonly #first: number;
+
   /** A filter of its own, or (`shared`) one laid out in shared memory for the workers to read. */
-  constructor(shared = false) {
-    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes())) : undefined;
+  constructor(shared = false, firstStageKeysLog2 = filterFirstStageKeysLog2) {
+    assert(Number.isInteger(firstStageKeysLog2), 'a first stage of a power of two keys');
+    assert(firstStageKeysLog2 >= firstStageKeysLog2Min, 'a first stage of at least a few blocks');
+    assert(firstStageKeysLog2 <= filterFirstStageKeysLog2, 'a first stage no larger than the default');
+    this.#first = firstStageKeysLog2;
+    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes(firstStageKeysLog2))) : undefined;
+    if (this.#shared !== undefined) this.#shared[header.firstStageKeysLog2] = firstStageKeysLog2;
   }
 
   /** A worker's view of a shared filter: it only asks (mayContain). */
   static attach(buffer: SharedArrayBuffer): KeyFilter {
-    const filter = new KeyFilter();
     const words = new Uint32Array(buffer);
-    let offset = 16;
+    const first = words[header.firstStageKeysLog2] ?? 0;
+    const filter = new KeyFilter(false, first);
+    assert(buffer.byteLength === sharedBytes(first), "a shared filter's memory has its layout's size");
+    let offset = headerWords;
     for (let i = 0; i < stagesMax; i++) {
-      const length = 2 ** (stageBitsLog2(i) - 5);
-      filter.#stages.push(stage(words.subarray(offset, offset + length), i));
+      const length = stageWords(first, i);
+      filter.#stages.push(stage(words.subarray(offset, offset + length), first, i));
       offset += length;
     }
     filter.#view = words;
     return filter;
   }
 
-  /** A worker's view: the stages in use are read from the shared header at every question. */
+  /** A worker's view: the stages laid out and the retired ones are read from the shared header at every question. */
   #view: Uint32Array<SharedArrayBuffer> | undefined;
 
   get buffer(): SharedArrayBuffer {
@@ -87,11 +132,14 @@ export class KeyFilter {
     return this.#shared.buffer;
   }
 
-  add(hash: number): void {
-    let current = this.#stages[this.#stages.length - 1];
-    if (current === undefined || (current.added >= current.keys && this.#stages.length < this.#stagesMax)) {
-      current = this.#newStage();
-    }
+  /** Notes a key written to disk, live until `expiresAt` (ms since the epoch). */
+  add(hash: number, expiresAt: number): void {
+    assert(this.#view === undefined, "a worker's view only asks");
+    assert(!Number.isNaN(expiresAt), 'a key added to the filter has an expiry');
+    let current = this.#current;
+    if (current === undefined || current.added >= current.keys) current = this.#nextStage() ?? current;
+    assert(current !== undefined, 'a filter always has a stage to add to');
+    assert(!current.retired, 'keys go to a stage in use');
     const h2 = secondHash(hash);
     const base = blockOf(current, hash);
     for (let i = 0; i < hashes; i++) {
@@ -100,42 +148,139 @@ export class KeyFilter {
       current.bits[word] = (current.bits[word] ?? 0) | (1 << (bit & 31));
     }
     current.added++;
+    if (expiresAt > current.latestExpiry) current.latestExpiry = expiresAt;
     this.#added++;
   }
 
   get #stagesMax(): number {
-    return this.#shared === undefined ? Number.POSITIVE_INFINITY : stagesMax;
+    return this.#shared === undefined ? privateStagesMax : stagesMax;
+  }
+
+  /**
+   * The stage to fill next: the largest free one (its pages are mapped already), else a new one
+   * while there is room, else the largest retired one whose clearing is cut short (its stale bits
+   * only cost false positives), else none (the current one takes more than it was sized for).
+   */
+  #nextStage(): Stage | undefined {
+    const free = this.#largestRetired(true);
+    if (free !== undefined) return this.#reuse(free);
+    if (this.#stages.length < this.#stagesMax) return this.#newStage();
+    const retired = this.#largestRetired(false);
+    return retired === undefined ? undefined : this.#reuse(retired);
+  }
+
+  #largestRetired(cleared: boolean): Stage | undefined {
+    let best: Stage | undefined;
+    for (const s of this.#stages) {
+      if (!s.retired || (s.cleared === s.bits.length) !== cleared) continue;
+      if (best === undefined || s.keys > best.keys) best = s;
+    }
+    return best;
+  }
+
+  #reuse(s: Stage): Stage {
+    s.retired = false;
+    s.cleared = 0;
+    s.added = 0;
+    s.latestExpiry = Number.NEGATIVE_INFINITY;
+    this.#current = s;
+    this.#publishRetired(this.#retiredMask & ~(1 << this.#stages.indexOf(s)));
+    return s;
   }
 
   #newStage(): Stage {
     const index = this.#stages.length;
-    const length = 2 ** (stageBitsLog2(index) - 5);
+    const length = stageWords(this.#first, index);
     let bits: Uint32Array<ArrayBufferLike>;
     if (this.#shared === undefined) bits = new Uint32Array(length);
     else {
-      const offset = 16 + this.#stages.reduce((words, s) => words + s.bits.length, 0);
+      const offset = headerWords + this.words;
       bits = this.#shared.subarray(offset, offset + length);
     }
-    const created = stage(bits, index);
+    const created = stage(bits, this.#first, index);
     this.#stages.push(created);
+    this.#current = created;
     // Published after the stage exists; the workers see it with the next batch's message.
-    if (this.#shared !== undefined) this.#shared[0] = this.#stages.length;
+    if (this.#shared !== undefined) this.#shared[header.stages] = this.#stages.length;
     return created;
   }
 
+  /**
+   * Retires every stage whose keys all expired by `cutoffMs`: it is asked no more (a worker that
+   * has not seen that yet may still ask it while it is cleared, and answering "no" for keys that
+   * expired is right). Returns the number retired.
+   */
+  retireExpiredBy(cutoffMs: number): number {
+    let retired = 0;
+    let mask = this.#retiredMask;
+    for (let i = 0; i < this.#stages.length; i++) {
+      const s = this.#stages[i] as Stage;
+      if (s.retired || s.added === 0 || s.latestExpiry > cutoffMs) continue;
+      s.retired = true;
+      s.cleared = 0;
+      mask |= 1 << i;
+      retired++;
+      if (s === this.#current) this.#current = undefined;
+    }
+    this.#publishRetired(mask);
+    return retired;
+  }
+
+  /** Clears up to `wordsMax` words of retired stages; returns whether any are left to clear. */
+  clearRetired(wordsMax: number): boolean {
+    assert(Number.isInteger(wordsMax) && wordsMax > 0, 'a clearing step clears some words');
+    let budget = wordsMax;
+    for (const s of this.#stages) {
+      if (!s.retired || s.cleared === s.bits.length) continue;
+      if (budget === 0) return true;
+      const end = Math.min(s.bits.length, s.cleared + budget);
+      s.bits.fill(0, s.cleared, end);
+      budget -= end - s.cleared;
+      s.cleared = end;
+      if (end < s.bits.length) return true;
+    }
+    return false;
+  }
+
+  #publishRetired(mask: number): void {
+    this.#retiredMask = mask;
+    if (this.#shared !== undefined) this.#shared[header.retired] = mask;
+  }
+
   mayContain(hash: number): boolean {
-    const inUse = this.#view === undefined ? this.#stages.length : (this.#view[0] ?? 0);
+    const view = this.#view;
+    const inUse = view === undefined ? this.#stages.length : (view[header.stages] ?? 0);
     if (inUse === 0) return false;
+    const retired = view === undefined ? this.#retiredMask : (view[header.retired] ?? 0);
     const h2 = secondHash(hash);
     for (let i = 0; i < inUse; i++) {
+      if ((retired & (1 << i)) !== 0) continue;
       const s = this.#stages[i] as Stage;
       if (stageHas(s.bits, blockOf(s, hash), h2)) return true;
     }
     return false;
   }
 
+  /** Keys added since the filter was made. */
   get added(): number {
     return this.#added;
+  }
+
+  /** Keys in the stages still asked (what was added, less what retired). */
+  get held(): number {
+    let held = 0;
+    for (const s of this.#stages) if (!s.retired) held += s.added;
+    return held;
+  }
+
+  /** Words of the stages laid out so far. */
+  get words(): number {
+    return this.#stages.reduce((words, s) => words + s.bits.length, 0);
+  }
+
+  /** Stages laid out so far (each keeps its memory; a retired one is filled again before a new one is laid out once all are). */
+  get stages(): number {
+    return this.#stages.length;
   }
 }
 

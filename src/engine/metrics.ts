@@ -44,6 +44,12 @@ export interface MetricsSnapshot {
   readonly batchesInFlight: number;
   readonly recordsAwaitingCommit: number;
   readonly idempotencyKeysInMemory: number;
+  /**
+   * Keys on disk that the filter of keys on disk holds: those that may still be live (a stage of
+   * the filter leaves once all its keys expired). Its shared memory holds ~66M; past that, new keys
+   * are more and more often checked on disk (README, "Idempotency keys past the filter").
+   */
+  readonly idempotencyKeysInFilter: number;
   readonly checkpoints: number;
   /**
    * Key writes between checkpoints: the changed idempotency keys written to disk alone (every time

@@ -381,6 +381,7 @@ export class MintEngine {
       batchesInFlight: gauges.batches,
       recordsAwaitingCommit: gauges.pending,
       idempotencyKeysInMemory: gauges.keys,
+      idempotencyKeysInFilter: this.#core.derived.idempotency.keysInFilter,
       checkpoints: this.#core.metrics.checkpoints,
       keyWrites: this.#core.metrics.keyWrites,
       commit: this.#core.commitStats,

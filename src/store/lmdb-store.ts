@@ -226,8 +226,8 @@ export class LmdbStore implements LedgerStore {
     return this.#reconciled.get(mintSeq);
   }
 
-  idempotencyKeys(): Iterable<number> {
-    return this.#keys.hashes();
+  idempotencyKeys(visit: (hash: number, expiresAt: number) => void): void {
+    this.#keys.visitEntries(visit);
   }
 
   async close(): Promise<void> {

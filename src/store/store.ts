@@ -116,10 +116,11 @@ export interface LedgerStore {
   getRefunded(paymentSeq: number): bigint | undefined;
   getReconciled(mintSeq: number): number | undefined;
   /**
-   * The hash of every written idempotency entry, to seed the engine's filter at open: a hash may
-   * come more than once, and a deleted or expired entry's hash may still come (a superset).
+   * Visits the hash and expiry of every written idempotency entry, to seed the engine's filter at
+   * open: a hash may come more than once, and a deleted or expired entry may still come (a superset;
+   * a deleted one with the expiry it was written with, never NaN).
    */
-  idempotencyKeys(): Iterable<number>;
+  idempotencyKeys(visit: (hash: number, expiresAt: number) => void): void;
 
   close(): Promise<void>;
 }
