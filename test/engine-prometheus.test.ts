@@ -1,5 +1,5 @@
 // Goal: engine.prometheusMetrics() exposes operations by kind and outcome, replays, rate-limit
-// refusals, lock counters and the histograms (latency, group-commit time, lock waits) in valid
+// refusals, lock counters, the keys in the filter of keys on disk and the histograms (latency, group-commit time, lock waits) in valid
 // Prometheus text, with counts that match what happened; method: a small known workload, then the
 // exposition parsed line by line.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,5 +43,11 @@ describe('prometheus metrics', () => {
     expect(value(second, 'shardmint_idempotent_replays_total')).toBe(2);
     expect(value(second, 'shardmint_operations_total{kind="mint",outcome="ok"}')).toBe(3);
     expect(engine.prometheusContentType).toMatch(/^text\/plain/);
+    // The keys written to disk at close seed the filter of keys on disk at open: the three mints'
+    // and the deposit's (refused mints take no key).
+    expect(value(second, 'shardmint_idempotency_keys_in_filter')).toBe(0);
+    const reopened = await fixture.reopen();
+    expect(reopened.metrics().idempotencyKeysInFilter).toBe(4);
+    expect(value(await reopened.prometheusMetrics(), 'shardmint_idempotency_keys_in_filter')).toBe(4);
   });
 });
