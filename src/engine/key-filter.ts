@@ -33,9 +33,10 @@ const hashBits = 53;
 
 /**
  * Stages laid out in one shared buffer: the worker executing a shard's batch asks the filter too
- * (only the main thread adds). Past the last, it keeps adding to the last stage, whose rate of
- * false positives then rises: six stages hold ~66M keys (2^20 * 63) in 126 MiB, mapped lazily (a
- * retired stage is cleared, so its pages stay mapped).
+ * (only the main thread adds). Once all are laid out, a retired stage takes the new keys, or with
+ * none the current stage keeps taking them, and its rate of false positives then rises: six stages
+ * hold ~66M keys (2^20 * 63) in 126 MiB, mapped lazily (a retired stage is cleared, so its pages
+ * stay mapped).
  */
 const stagesMax = 6;
 /** A filter of its own (no workers) grows without this cap; the retired stages' mask has 31 bits. */
@@ -184,6 +185,8 @@ export class KeyFilter {
     s.added = 0;
     s.latestExpiry = Number.NEGATIVE_INFINITY;
     this.#current = s;
+    // Like a new stage, seen by the workers with the next batch's message: a key added now is
+    // evicted from memory only after its write, many batches later.
     this.#publishRetired(this.#retiredMask & ~(1 << this.#stages.indexOf(s)));
     return s;
   }
@@ -228,7 +231,8 @@ export class KeyFilter {
 
   /** Clears up to `wordsMax` words of retired stages; returns whether any are left to clear. */
   clearRetired(wordsMax: number): boolean {
-    assert(Number.isInteger(wordsMax) && wordsMax > 0, 'a clearing step clears some words');
+    assert(Number.isInteger(wordsMax), 'a clearing step clears whole words');
+    assert(wordsMax > 0, 'a clearing step clears some words');
     let budget = wordsMax;
     for (const s of this.#stages) {
       if (!s.retired || s.cleared === s.bits.length) continue;
@@ -278,7 +282,7 @@ export class KeyFilter {
     return this.#stages.reduce((words, s) => words + s.bits.length, 0);
   }
 
-  /** Stages laid out so far (each keeps its memory; a retired one is filled again before a new one is laid out once all are). */
+  /** Stages laid out so far (a free stage is filled again before a new one is laid out). */
   get stages(): number {
     return this.#stages.length;
   }
