@@ -2,7 +2,8 @@
 // selective as it grows past its first stage (a fixed filter answered "maybe" for ~5% of new keys at
 // 2.5M), and sheds expired keys so that it stays selective however many keys pass through it;
 // method: pseudo-random 53-bit hashes added and probed, with stages retired as their keys expire,
-// in fixed rounds and in fast-check's sequences of adds, retirements and clearing steps, through the
+// in fixed rounds and in fast-check's sequences of adds, retirements, clearing steps and moves to a
+// new stage, through the
 // filter and a worker's view of its shared memory.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +24,8 @@ function hashes(count: number, seed: number): Float64Array {
 
 describe('key filter', () => {
   it('has no false negatives and under 1% false positives across its stages', () => {
-    const filter = new KeyFilter();
+    // Stages of 2^20 keys: three of them.
+    const filter = new KeyFilter(false, 20);
     const added = hashes(2_500_000, 1);
     expect(filter.mayContain(added[0] ?? 1)).toBe(false);
     for (const hash of added) filter.add(hash, 1e12);
@@ -44,8 +46,8 @@ describe('key filter', () => {
   });
 
   it('sheds stages whose keys expired and fills them again, so it stays selective', () => {
-    // Stages of 64, 128, ... 2,048 keys (4,032 in all); 60 rounds of 500 keys, each live 2 rounds.
-    const filter = new KeyFilter(true, 6);
+    // Eight stages of 512 keys (4,096 in all); 60 rounds of 500 keys, each live 2 rounds.
+    const filter = new KeyFilter(true, 9);
     const view = KeyFilter.attach(filter.buffer);
     const rounds = 60;
     const perRound = 500;
@@ -59,11 +61,11 @@ describe('key filter', () => {
         expect(filter.mayContain(all[i] ?? 1)).toBe(true);
         expect(view.mayContain(all[i] ?? 1)).toBe(true);
       }
-      expect(filter.stages).toBeLessThanOrEqual(6);
+      expect(filter.stages).toBeLessThanOrEqual(8);
     }
-    // 30,000 keys passed through 4,032 keys of room; without retiring, nearly every probe says maybe.
+    // 30,000 keys passed through 4,096 keys of room; without retiring, nearly every probe says maybe.
     expect(filter.added).toBe(rounds * perRound);
-    expect(filter.held).toBeLessThan(4_032);
+    expect(filter.held).toBeLessThan(2_000);
     const seen = new Set(all);
     let positives = 0;
     let probed = 0;
@@ -76,7 +78,7 @@ describe('key filter', () => {
   });
 
   it('clears a retired stage before it is filled again', () => {
-    // Stage 0 (64 keys) retires and is cleared; it is filled again first, then stages 1 to 5.
+    // Stage 0 (64 keys) retires and is cleared; it is filled again first, then stages 1 to 7.
     const filter = new KeyFilter(true, 6);
     const view = KeyFilter.attach(filter.buffer);
     const old = hashes(64, 5);
@@ -86,9 +88,9 @@ describe('key filter', () => {
     for (const hash of old) expect(view.mayContain(hash)).toBe(false);
     expect(filter.clearRetired(3)).toBe(true);
     while (filter.clearRetired(3));
-    const fresh = hashes(64 * 63, 6);
+    const fresh = hashes(64 * 8, 6);
     for (const hash of fresh) filter.add(hash, 1_000);
-    expect(filter.stages).toBe(6);
+    expect(filter.stages).toBe(8);
     expect(filter.held).toBe(fresh.length);
     // Stage 0 took 64 of them: its old bits are gone, so the old keys are rarely "maybe".
     let stale = 0;
@@ -97,11 +99,54 @@ describe('key filter', () => {
     for (const hash of fresh) expect(view.mayContain(hash)).toBe(true);
   });
 
+  it('moves new keys to a new stage once the current one spans long enough, so old keys leave sooner', () => {
+    const filter = new KeyFilter(true, 10);
+    const view = KeyFilter.attach(filter.buffer);
+    const [older, newer] = [hashes(100, 7), hashes(100, 8)];
+    older.forEach((hash, i) => filter.add(hash, 10 + (i % 10)));
+    // Expiries 10 to 19 span 9: not 10 or more, so nothing moves; past 5, the next keys move.
+    expect(filter.rotateAfter(10)).toBe(false);
+    expect(filter.rotateAfter(5)).toBe(true);
+    expect(filter.stages).toBe(2);
+    for (const hash of newer) filter.add(hash, 30);
+    // Both stages had room for every key: only the move lets the older ones leave first.
+    expect(filter.retireExpiredBy(20)).toBe(1);
+    expect(filter.held).toBe(100);
+    for (const hash of newer) expect(view.mayContain(hash)).toBe(true);
+    let stale = 0;
+    for (const hash of older) if (view.mayContain(hash)) stale++;
+    expect(stale).toBeLessThan(5);
+    // A stage that spans nothing yet stays.
+    expect(filter.rotateAfter(5)).toBe(false);
+  });
+
+  it('spreads the keys over every stage once none is free, so past its size it degrades gently', () => {
+    // Eight stages of 64 keys; 768 keys that stay live, half again what it was sized for.
+    const filter = new KeyFilter(true, 6);
+    const view = KeyFilter.attach(filter.buffer);
+    const live = hashes(768, 9);
+    for (const hash of live) filter.add(hash, 1_000);
+    expect(filter.stages).toBe(8);
+    for (const hash of live) expect(view.mayContain(hash)).toBe(true);
+    // Spread, ~96 keys a stage: a few percent of new keys say maybe (the last stage alone taking
+    // the 320 extra keys answered maybe for nearly all of them).
+    const seen = new Set(live);
+    let positives = 0;
+    let probed = 0;
+    for (const hash of hashes(20_000, 10)) {
+      if (seen.has(hash)) continue;
+      probed++;
+      if (view.mayContain(hash)) positives++;
+    }
+    expect(positives / probed).toBeLessThan(0.2);
+  });
+
   it('never answers no for a key not yet expired by the last cutoff, whatever the order of steps', () => {
     const step = fc.oneof(
       fc.record({ add: fc.integer({ min: 1, max: 400 }), lifetime: fc.integer({ min: 0, max: 5 }) }),
       fc.record({ retireBehind: fc.integer({ min: 0, max: 4 }) }),
       fc.record({ clear: fc.integer({ min: 1, max: 5_000 }) }),
+      fc.record({ rotateAfter: fc.integer({ min: 0, max: 3 }) }),
       fc.record({ tick: fc.constant(true) }),
     );
     fc.assert(
@@ -124,6 +169,8 @@ describe('key filter', () => {
             filter.retireExpiredBy(cutoff);
           } else if ('clear' in s) {
             filter.clearRetired(s.clear);
+          } else if ('rotateAfter' in s) {
+            filter.rotateAfter(s.rotateAfter);
           } else {
             now++;
           }
@@ -131,7 +178,7 @@ describe('key filter', () => {
             if (expiresAt <= cutoff) continue;
             if (!filter.mayContain(hash) || !view.mayContain(hash)) return false;
           }
-          if (filter.stages > 6) return false;
+          if (filter.stages > 8) return false;
         }
         return true;
       }),

@@ -109,7 +109,7 @@ describe('shared key table', () => {
   });
 
   it('shares its filter of keys on disk with a worker, without false negatives', () => {
-    const filter = new KeyFilter(true);
+    const filter = new KeyFilter(true, 20);
     const view = KeyFilter.attach(filter.buffer);
     const added = Array.from({ length: 3_000_000 }, (_, i) => ((i * 2654435761) % 2 ** 21) * 2 ** 32 + i + 1);
     expect(view.mayContain(added[0] as number)).toBe(false);

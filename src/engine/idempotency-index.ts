@@ -19,7 +19,7 @@ import { keyAbsent, keyNotHeld, KeyTable, keyTableLoadMax } from './key-table.js
 
 /**
  * Table slots per slice of changes: at most ~11,500 entries at the load limit. Each entry taken is
- * also added to the filter of keys on disk (a cache miss in a table of ~126 MiB): slices of 32,768
+ * also added to the filter of keys on disk (a cache miss in a table of ~128 MiB): slices of 32,768
  * slots took ~2.1 ms each late in a 40 s run at full load, one after another once memory neared its cap.
  */
 const keySlotsPerSlice = 16_384;
@@ -31,6 +31,13 @@ const purgeSlotsPerTurn = 32_768;
  * flight, a clock stepped back a little).
  */
 const filterRetireMarginMs = 60_000;
+/**
+ * Keys go to a new filter stage after a key write once the current stage's keys expire over this
+ * share of a TTL and the margin: the keys a stage holds past their TTL are then at most about that
+ * share's worth (a stage filled for as long as it had room held all its keys until the newest had
+ * expired, however long it took to fill).
+ */
+const filterStageSpanShare = 0.25;
 /** Words of retired filter stages cleared per event-loop turn: 1 MiB, well under a millisecond. */
 const filterWordsPerTurn = 262_144;
 /**
@@ -83,9 +90,9 @@ export class IdempotencyIndex {
 
   /**
    * `shards` tables for the workers (0: every key in the main thread's table, as in tests); the
-   * filter's first stage holds 2^`filterFirstStageKeysLog2` keys (tests make it small).
+   * filter's stages hold 2^`filterStageKeysLog2` keys each (tests make them small).
    */
-  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0, filterFirstStageKeysLog2?: number) {
+  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0, filterStageKeysLog2?: number) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
@@ -93,7 +100,7 @@ export class IdempotencyIndex {
     // Recovery's own tables start small and grow with the keys it replays; share() sizes them.
     this.#shards = Array.from({ length: shards }, () => new KeyTable());
     this.#recordHasKey = recordHasKey;
-    this.#onDisk = new KeyFilter(shards > 0, filterFirstStageKeysLog2);
+    this.#onDisk = new KeyFilter(shards > 0, filterStageKeysLog2);
     // Keys expired by the filter's cutoff are left out: the filter would retire them at once.
     const cutoff = this.#filterCutoff(Date.now());
     store.idempotencyKeys((hash, expiresAt) => {
@@ -103,7 +110,11 @@ export class IdempotencyIndex {
 
   /** Keys that expired by this time leave the filter (see filterRetireMarginMs). */
   #filterCutoff(nowMs: number): number {
-    return nowMs - Math.min(filterRetireMarginMs, this.#ttlMs);
+    return nowMs - this.#filterMarginMs;
+  }
+
+  get #filterMarginMs(): number {
+    return Math.min(filterRetireMarginMs, this.#ttlMs);
   }
 
   #shardKeysMax(shards = this.#shards.length): number {
@@ -330,7 +341,8 @@ export class IdempotencyIndex {
    * Once the changes taken are written: drops expired and freed keys and the oldest past the cap
    * from memory, a slice per event-loop turn (at a million keys it took tens of milliseconds at
    * once), each while its shard's table is this thread's. Then retires the filter's stages whose
-   * keys all expired and clears them, a slice per turn too. The caller runs no other checkpoint meanwhile.
+   * keys all expired and clears them, a slice per turn too, and starts a new stage if the current
+   * one has spanned long enough. The caller runs no other checkpoint meanwhile.
    */
   async afterWritten(nowMs: number, pause: Pause = nextTurn): Promise<void> {
     await this.#purgeTables(nowMs, pause);
@@ -340,6 +352,7 @@ export class IdempotencyIndex {
       assert(turns <= turnsMax, 'clearing the retired filter stages ends');
       await pause();
     }
+    this.#onDisk.rotateAfter(filterStageSpanShare * (this.#ttlMs + this.#filterMarginMs));
   }
 
   async #purgeTables(nowMs: number, pause: Pause): Promise<void> {

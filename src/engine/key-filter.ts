@@ -1,48 +1,47 @@
 // A Bloom filter of the idempotency keys written to disk, so that a key missing from memory costs a
 // disk read only when it may really be there (new keys, the common case, never do). False positives
-// cost one read; a "no" is certain. It grows as a scalable Bloom filter: a stage holds a set number
-// of keys at 16 bits each, and a full stage is followed by one twice its size, so the rate of false
-// positives stays low however many keys reach the disk (0.10% at 2.5M keys, 0.32% at 15M, measured;
-// a fixed filter of 16M bits answered "maybe" for a third of new keys past 6M). Blocked: a key's
-// bits all lie in one 64-byte block of a stage, so asking a stage costs one cache miss, not one per
-// bit (at 15M keys a new key's lookup walked four stages of up to 8 misses each, and the engine
-// slowed as the disk index grew). The block is picked by the hash's top bits, the order in which a
+// cost one read; a "no" is certain. It is a ring of stages of equal size, each holding a set number
+// of keys at 16 bits each: a full stage is followed by another, so the rate of false positives stays
+// low as keys reach the disk (a fixed filter of 16M bits answered "maybe" for a third of new keys
+// past 6M). Blocked: a key's bits all lie in one 64-byte block of a stage, so asking a stage costs
+// one cache miss, not one per bit. The block is picked by the hash's top bits, the order in which a
 // checkpoint hands over its keys (the key table's slots run in hash order), so adding them walks
 // each stage from start to end instead of missing the cache once per key.
 //
-// Keys leave it with their expiry: a stage notes the latest expiry of the keys added to it, and once
-// that has passed (the caller adds a margin) the stage is retired: no longer asked, cleared in paced steps, and
-// filled again when a new stage is needed. So the filter holds the keys that may still be live, not
-// every key ever written: a shared filter's six stages hold ~66M keys, and past that its false
-// positives climb (measured: 0.5% at 66M keys, 3.4% at 100M, 23% at 150M, 73% at 250M), each a
-// round trip to the main thread and a disk read.
+// Keys leave it with their expiry: a stage notes the earliest and latest expiry of the keys added to
+// it; once the latest has passed (the caller adds a margin) the stage retires: it is no longer asked,
+// is cleared in paced steps, and takes new keys again. The caller also moves new keys to another
+// stage once the current one's keys expire over a set span, so that a stage retires soon after its
+// keys' TTL. So the filter holds the keys that may still be live, not every key ever written. Its
+// stages were first sized to double, as a scalable Bloom filter that only grows; a ring of such
+// stages filled again was held up by its smallest stages (one of 65,536 keys filled in a fraction of
+// a second, found no stage free, and took millions: most new keys then looked up on disk).
 import { assert } from '../domain/errors.js';
 import { keyHashHigh, keyHashLow } from '../domain/key-hash.js';
 
-/** Keys of the first stage (log2); later stages double. Tests make it small, so that stages fill and retire. */
-export const filterFirstStageKeysLog2 = 20;
-const firstStageKeysLog2Min = 6;
+/** Keys of a stage (log2): 8M, 16 MiB. Tests make it small, so that stages fill and retire. */
+export const filterStageKeysLog2 = 23;
+const stageKeysLog2Min = 6;
 const bitsPerKeyLog2 = 4;
 const hashes = 8;
 /** 512 bits (16 words) per block: one cache line. */
 const blockWordsLog2 = 4;
 const blockBitsLog2 = blockWordsLog2 + 5;
-/** 2^31 bits (256 MiB) per stage is plenty; a block index then takes 22 of the hash's 53 bits. */
-const stageBitsLog2Max = 31;
 const hashBits = 53;
 
 /**
  * Stages laid out in one shared buffer: the worker executing a shard's batch asks the filter too
- * (only the main thread adds). Once all are laid out, a retired stage takes the new keys, or with
- * none the current stage keeps taking them, and its rate of false positives then rises: six stages
- * hold ~66M keys (2^20 * 63) in 126 MiB, mapped lazily (a retired stage is cleared, so its pages
- * stay mapped).
+ * (only the main thread adds). Once all are laid out, a free stage takes the new keys, or with none
+ * the current stage keeps taking them, and its rate of false positives then rises: eight stages
+ * hold ~67M keys (2^23 * 8) in 128 MiB, mapped as keys touch their pages.
  */
-const stagesMax = 6;
-/** A filter of its own (no workers) grows without this cap; the retired stages' mask has 31 bits. */
+const stagesMax = 8;
+/** A filter of its own (no workers: tests) may lay out more; the retired stages' mask has 31 bits. */
 const privateStagesMax = 31;
-/** Header words of the shared layout: the stages laid out so far, the mask of retired ones, the first stage's size. */
-const header = { stages: 0, retired: 1, firstStageKeysLog2: 2 } as const;
+/** Once the current stage is full and no other can take keys, it looks again every this share of a stage's keys. */
+const overfullRetryShareLog2 = 4;
+/** Header words of the shared layout: the stages laid out so far, the mask of retired ones, a stage's keys (log2). */
+const header = { stages: 0, retired: 1, stageKeysLog2: 2 } as const;
 const headerWords = 16;
 
 interface Stage {
@@ -51,29 +50,27 @@ interface Stage {
   readonly blockDivisor: number;
   readonly keys: number;
   added: number;
-  /** The latest expiry of the keys added since the stage was last (re)filled. */
+  /** The earliest and latest expiry of the keys added since the stage was last (re)filled. */
+  earliestExpiry: number;
   latestExpiry: number;
   /** Retired: not asked; its words below `cleared` are zero (all of them once it is free). */
   retired: boolean;
   cleared: number;
 }
 
-function stageBitsLog2(first: number, index: number): number {
-  return Math.min(stageBitsLog2Max, first + index + bitsPerKeyLog2);
+function stageWords(keysLog2: number): number {
+  return 2 ** (keysLog2 + bitsPerKeyLog2 - 5);
 }
 
-function stageWords(first: number, index: number): number {
-  return 2 ** (stageBitsLog2(first, index) - 5);
-}
-
-function stage(bits: Uint32Array<ArrayBufferLike>, first: number, index: number): Stage {
-  const bitsLog2 = stageBitsLog2(first, index);
-  assert(bits.length === 2 ** (bitsLog2 - 5), 'a filter stage has the size of its index');
+function stage(bits: Uint32Array<ArrayBufferLike>, keysLog2: number): Stage {
+  const bitsLog2 = keysLog2 + bitsPerKeyLog2;
+  assert(bits.length === stageWords(keysLog2), 'a filter stage has its size');
   return {
     bits,
     blockDivisor: 2 ** (hashBits - (bitsLog2 - blockBitsLog2)),
-    keys: 2 ** (first + index),
+    keys: 2 ** keysLog2,
     added: 0,
+    earliestExpiry: Number.POSITIVE_INFINITY,
     latestExpiry: Number.NEGATIVE_INFINITY,
     retired: false,
     cleared: 0,
@@ -81,10 +78,8 @@ function stage(bits: Uint32Array<ArrayBufferLike>, first: number, index: number)
 }
 
 /** Bytes of the shared layout: a 64-byte header (see `header`), then every stage's words. */
-function sharedBytes(first: number): number {
-  let words = headerWords;
-  for (let i = 0; i < stagesMax; i++) words += stageWords(first, i);
-  return 4 * words;
+function sharedBytes(keysLog2: number): number {
+  return 4 * (headerWords + stagesMax * stageWords(keysLog2));
 }
 
 export class KeyFilter {
@@ -97,29 +92,28 @@ export class KeyFilter {
   /** Shared: the header (see `header`), then the stages' words. */
   readonly #shared: Uint32Array<SharedArrayBuffer> | undefined;
 
-  readonly #first: number;
+  readonly #keysLog2: number;
 
   /** A filter of its own, or (`shared`) one laid out in shared memory for the workers to read. */
-  constructor(shared = false, firstStageKeysLog2 = filterFirstStageKeysLog2) {
-    assert(Number.isInteger(firstStageKeysLog2), 'a first stage of a power of two keys');
-    assert(firstStageKeysLog2 >= firstStageKeysLog2Min, 'a first stage of at least a few blocks');
-    assert(firstStageKeysLog2 <= filterFirstStageKeysLog2, 'a first stage no larger than the default');
-    this.#first = firstStageKeysLog2;
-    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes(firstStageKeysLog2))) : undefined;
-    if (this.#shared !== undefined) this.#shared[header.firstStageKeysLog2] = firstStageKeysLog2;
+  constructor(shared = false, stageKeysLog2 = filterStageKeysLog2) {
+    assert(Number.isInteger(stageKeysLog2), 'a stage of a power of two keys');
+    assert(stageKeysLog2 >= stageKeysLog2Min, 'a stage of at least a few blocks');
+    assert(stageKeysLog2 <= filterStageKeysLog2, 'a stage no larger than the default');
+    this.#keysLog2 = stageKeysLog2;
+    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes(stageKeysLog2))) : undefined;
+    if (this.#shared !== undefined) this.#shared[header.stageKeysLog2] = stageKeysLog2;
   }
 
   /** A worker's view of a shared filter: it only asks (mayContain). */
   static attach(buffer: SharedArrayBuffer): KeyFilter {
     const words = new Uint32Array(buffer);
-    const first = words[header.firstStageKeysLog2] ?? 0;
-    const filter = new KeyFilter(false, first);
-    assert(buffer.byteLength === sharedBytes(first), "a shared filter's memory has its layout's size");
-    let offset = headerWords;
+    const keysLog2 = words[header.stageKeysLog2] ?? 0;
+    const filter = new KeyFilter(false, keysLog2);
+    assert(buffer.byteLength === sharedBytes(keysLog2), "a shared filter's memory has its layout's size");
+    const length = stageWords(keysLog2);
     for (let i = 0; i < stagesMax; i++) {
-      const length = stageWords(first, i);
-      filter.#stages.push(stage(words.subarray(offset, offset + length), first, i));
-      offset += length;
+      const offset = headerWords + i * length;
+      filter.#stages.push(stage(words.subarray(offset, offset + length), keysLog2));
     }
     filter.#view = words;
     return filter;
@@ -138,7 +132,9 @@ export class KeyFilter {
     assert(this.#view === undefined, "a worker's view only asks");
     assert(!Number.isNaN(expiresAt), 'a key added to the filter has an expiry');
     let current = this.#current;
-    if (current === undefined || current.added >= current.keys) current = this.#nextStage() ?? current;
+    if (current === undefined || (current.added >= current.keys && (current.added - current.keys) % (current.keys >>> overfullRetryShareLog2) === 0)) {
+      current = this.#nextStage() ?? current;
+    }
     assert(current !== undefined, 'a filter always has a stage to add to');
     assert(!current.retired, 'keys go to a stage in use');
     const h2 = secondHash(hash);
@@ -149,6 +145,7 @@ export class KeyFilter {
       current.bits[word] = (current.bits[word] ?? 0) | (1 << (bit & 31));
     }
     current.added++;
+    if (expiresAt < current.earliestExpiry) current.earliestExpiry = expiresAt;
     if (expiresAt > current.latestExpiry) current.latestExpiry = expiresAt;
     this.#added++;
   }
@@ -158,31 +155,34 @@ export class KeyFilter {
   }
 
   /**
-   * The stage to fill next: the largest free one (its pages are mapped already), else a new one
-   * while there is room, else the largest retired one whose clearing is cut short (its stale bits
-   * only cost false positives), else none (the current one takes more than it was sized for).
+   * The stage to fill next: a free one (its pages are mapped already), else a new one while there
+   * is room, else a retired one whose clearing is cut short (its stale bits only cost false
+   * positives), else the stage in use with the fewest keys: more keys are live than the filter was
+   * sized for, and spread over every stage its false positives rise the least (measured, as a share
+   * of new keys: 0.09% at 10M keys held, 0.26% at 30M, 0.67% at 64M; past its size 5.7% at 100M,
+   * 32% at 150M, 91% at 250M).
    */
   #nextStage(): Stage | undefined {
-    const free = this.#largestRetired(true);
+    const free = this.#retiredStage(true);
     if (free !== undefined) return this.#reuse(free);
     if (this.#stages.length < this.#stagesMax) return this.#newStage();
-    const retired = this.#largestRetired(false);
-    return retired === undefined ? undefined : this.#reuse(retired);
+    const retired = this.#retiredStage(false);
+    if (retired !== undefined) return this.#reuse(retired);
+    let fewest: Stage | undefined;
+    for (const s of this.#stages) if (fewest === undefined || s.added < fewest.added) fewest = s;
+    this.#current = fewest;
+    return fewest;
   }
 
-  #largestRetired(cleared: boolean): Stage | undefined {
-    let best: Stage | undefined;
-    for (const s of this.#stages) {
-      if (!s.retired || (s.cleared === s.bits.length) !== cleared) continue;
-      if (best === undefined || s.keys > best.keys) best = s;
-    }
-    return best;
+  #retiredStage(cleared: boolean): Stage | undefined {
+    return this.#stages.find((s) => s.retired && (s.cleared === s.bits.length) === cleared);
   }
 
   #reuse(s: Stage): Stage {
     s.retired = false;
     s.cleared = 0;
     s.added = 0;
+    s.earliestExpiry = Number.POSITIVE_INFINITY;
     s.latestExpiry = Number.NEGATIVE_INFINITY;
     this.#current = s;
     // Like a new stage, seen by the workers with the next batch's message: a key added now is
@@ -192,15 +192,14 @@ export class KeyFilter {
   }
 
   #newStage(): Stage {
-    const index = this.#stages.length;
-    const length = stageWords(this.#first, index);
+    const length = stageWords(this.#keysLog2);
     let bits: Uint32Array<ArrayBufferLike>;
     if (this.#shared === undefined) bits = new Uint32Array(length);
     else {
       const offset = headerWords + this.words;
       bits = this.#shared.subarray(offset, offset + length);
     }
-    const created = stage(bits, this.#first, index);
+    const created = stage(bits, this.#keysLog2);
     this.#stages.push(created);
     this.#current = created;
     // Published after the stage exists; the workers see it with the next batch's message.
@@ -229,7 +228,24 @@ export class KeyFilter {
     return retired;
   }
 
-  /** Clears up to `wordsMax` words of retired stages; returns whether any are left to clear. */
+  /**
+   * Moves the keys to come to a free or new stage once the current one's keys expire over
+   * `spanMs` or more: a stage retires only when its newest key expired, so the keys it holds past
+   * their TTL are at most about that span's worth. Returns whether it moved them.
+   */
+  rotateAfter(spanMs: number): boolean {
+    const current = this.#current;
+    if (current === undefined || current.latestExpiry - current.earliestExpiry < spanMs) return false;
+    const free = this.#retiredStage(true);
+    if (free !== undefined) this.#reuse(free);
+    else if (this.#stages.length < this.#stagesMax) this.#newStage();
+    return this.#current !== current;
+  }
+
+  /**
+   * Clears up to `wordsMax` words of retired stages; returns whether any are left to clear. Only
+   * words that are set are written: a page no key touched stays unmapped.
+   */
   clearRetired(wordsMax: number): boolean {
     assert(Number.isInteger(wordsMax), 'a clearing step clears whole words');
     assert(wordsMax > 0, 'a clearing step clears some words');
@@ -238,7 +254,8 @@ export class KeyFilter {
       if (!s.retired || s.cleared === s.bits.length) continue;
       if (budget === 0) return true;
       const end = Math.min(s.bits.length, s.cleared + budget);
-      s.bits.fill(0, s.cleared, end);
+      const bits = s.bits;
+      for (let i = s.cleared; i < end; i++) if (bits[i] !== 0) bits[i] = 0;
       budget -= end - s.cleared;
       s.cleared = end;
       if (end < s.bits.length) return true;
@@ -282,7 +299,7 @@ export class KeyFilter {
     return this.#stages.reduce((words, s) => words + s.bits.length, 0);
   }
 
-  /** Stages laid out so far (a free stage is filled again before a new one is laid out). */
+  /** Stages laid out so far (a free stage takes keys again before a new one is laid out). */
   get stages(): number {
     return this.#stages.length;
   }
