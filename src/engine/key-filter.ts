@@ -32,8 +32,8 @@ const hashBits = 53;
 /**
  * Stages laid out in one shared buffer: the worker executing a shard's batch asks the filter too
  * (only the main thread adds). Once all are laid out, a free stage takes the new keys, or with none
- * the current stage keeps taking them, and its rate of false positives then rises: eight stages
- * hold ~67M keys (2^23 * 8) in 128 MiB, mapped as keys touch their pages.
+ * they are spread over every stage, whose rate of false positives then rises: eight stages hold
+ * ~67M keys (2^23 * 8) in 128 MiB, mapped as keys touch their pages.
  */
 const stagesMax = 8;
 /** A filter of its own (no workers: tests) may lay out more; the retired stages' mask has 31 bits. */
@@ -159,8 +159,8 @@ export class KeyFilter {
    * is room, else a retired one whose clearing is cut short (its stale bits only cost false
    * positives), else the stage in use with the fewest keys: more keys are live than the filter was
    * sized for, and spread over every stage its false positives rise the least (measured, as a share
-   * of new keys: 0.09% at 10M keys held, 0.26% at 30M, 0.67% at 64M; past its size 5.7% at 100M,
-   * 32% at 150M, 91% at 250M).
+   * of new keys: 0.09% at 10M keys held, 0.27% at 30M, 0.65% at 64M; past its size 5.7% at 100M,
+   * 31% at 150M, 91% at 250M).
    */
   #nextStage(): Stage | undefined {
     const free = this.#retiredStage(true);
