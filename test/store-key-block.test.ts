@@ -1,11 +1,12 @@
 // Goal: key blocks keep their on-disk format (24-byte entries of little-endian doubles) whichever
 // way they are encoded, and a compaction's merge of blocks, read in place or copied whatever their
-// alignment, holds exactly what applying them oldest first would; method: fast-check blocks
-// against a DataView reference encoding and a Map model of the merge.
+// alignment, holds exactly what applying them oldest first would, whole or in steps of any bound
+// (two merges with their own scratch memory taking turns); method: fast-check blocks against a
+// DataView reference encoding and a Map model of the merge.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blockDoubles, doublesBlock, encodeKeyBlock, keyEntryBytes, keyEntryDoubles } from '../dist/store/key-block.js';
-import { compactKeyBlocks } from '../dist/store/key-compaction.js';
+import { compactKeyBlocks, compactKeyBlocksInSteps, MergeScratch } from '../dist/store/key-compaction.js';
 
 type Entry = readonly [hash: number, seq: number, expiresAt: number];
 
@@ -115,6 +116,44 @@ describe('key blocks', () => {
           blocks.forEach((bytes, i) => expect(Buffer.compare(Buffer.from(bytes), before[i] ?? Buffer.alloc(0))).toBe(0));
         },
       ),
+    );
+  });
+
+  it('merges in steps of any bound as it merges whole, two merges taking turns with their own scratch', () => {
+    const blocks = fc.array(fc.tuple(block, fc.integer({ min: 0, max: 15 })), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(blocks, blocks, fc.integer({ min: 0, max: 100 }), fc.boolean(), fc.integer({ min: 1, max: 30 }), (givenA, givenB, now, full, bound) => {
+        const bytesA = givenA.map(([entries, offset]) => placed(referenceBytes(entries), offset));
+        const bytesB = givenB.map(([entries, offset]) => placed(referenceBytes(entries), offset));
+        const budgetA = { left: bound };
+        const budgetB = { left: bound };
+        const a = compactKeyBlocksInSteps(bytesA, now, full, budgetA, new MergeScratch());
+        const b = compactKeyBlocksInSteps(bytesB, now, full, budgetB, new MergeScratch());
+        let yields = 0;
+        let stepA = a.next();
+        let stepB = b.next();
+        for (let turns = 0; stepA.done !== true || stepB.done !== true; turns++) {
+          expect(turns).toBeLessThan(10_000);
+          if (stepA.done !== true) {
+            yields++;
+            budgetA.left = bound;
+            stepA = a.next();
+          }
+          if (stepB.done !== true) {
+            budgetB.left = bound;
+            stepB = b.next();
+          }
+        }
+        const same = (stepped: Buffer | undefined, whole: Buffer | undefined): void => {
+          if (whole === undefined) expect(stepped).toBeUndefined();
+          else expect(Buffer.compare(stepped ?? Buffer.alloc(0), whole)).toBe(0);
+        };
+        same(stepA.value, compactKeyBlocks(bytesA, now, full));
+        same(stepB.value, compactKeyBlocks(bytesB, now, full));
+        // Its last pass alone weighs every entry of the newest block at least once.
+        const newest = givenA[givenA.length - 1]?.[0].length ?? 0;
+        expect(yields).toBeGreaterThanOrEqual(Math.floor(newest / bound) - 1);
+      }),
     );
   });
 });

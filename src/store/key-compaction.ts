@@ -46,19 +46,68 @@ function deadEstimate(block: BlockStats, nowMs: number): number {
   return block.tombstones + (entries * (nowMs - block.earliest)) / (block.latest - block.earliest);
 }
 
+/** Two merge outputs, taken in turn, so that a merge never writes the array it reads; grown as needed. */
+export class MergeScratch {
+  readonly arrays: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+  /** Scratch array `turn`, with room for `doubles`. */
+  room(turn: number, doubles: number): Float64Array {
+    let out = this.arrays[turn] ?? new Float64Array(0);
+    if (out.length < doubles) {
+      out = new Float64Array(2 ** Math.ceil(Math.log2(doubles)));
+      this.arrays[turn] = out;
+    }
+    return out;
+  }
+}
+
+/** The entries of work a stepped merge has left before it pauses; the caller refills it. */
+export interface MergeBudget {
+  left: number;
+}
+
+const wholeMerge: MergeBudget = { left: Number.POSITIVE_INFINITY };
+const syncScratch = new MergeScratch();
+
 /**
  * The blocks merged into one (empty when nothing holds), or undefined when it would not change.
- * The merges work on the blocks' doubles in place (key-block.ts) through two reused scratch
- * arrays; only the result is new, and it is what the caller puts (it must outlive the put).
+ * The merges work on the blocks' doubles in place (key-block.ts) through two scratch arrays; only
+ * the result is new, and it is what the caller puts (it must outlive the put).
  */
 export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number, full: boolean): Buffer | undefined {
+  const steps = compactKeyBlocksInSteps(blocks, nowMs, full, wholeMerge, syncScratch);
+  const step = steps.next();
+  assert(step.done === true, 'a merge with no bound runs in one step');
+  return step.value;
+}
+
+/**
+ * compactKeyBlocks() in steps: it yields whenever `budget.left` entries of work (each entry copied
+ * by a merge or weighed for the result) are spent, and the caller refills the budget before going on.
+ * A bucket's merge grows with the index (a full merge took up to 11 ms, 150 s into a run at full
+ * load). The blocks' bytes and `scratch` must stay as they are until it ends (a scratch per index:
+ * several engines in one process compact in turns).
+ */
+export function* compactKeyBlocksInSteps(
+  blocks: readonly Uint8Array[],
+  nowMs: number,
+  full: boolean,
+  budget: MergeBudget,
+  scratch: MergeScratch,
+): Generator<void, Buffer | undefined> {
   const first = blocks[0];
   if (first === undefined) return undefined;
   let merged = blockDoubles(first);
-  for (let i = 1; i < blocks.length; i++) merged = mergeNewer(merged, blockDoubles(blocks[i] ?? new Uint8Array()), i % 2);
+  for (let i = 1; i < blocks.length; i++) {
+    const newer = blockDoubles(blocks[i] ?? new Uint8Array());
+    // The other scratch array than the one `merged` lies in.
+    merged = yield* mergeNewer(merged, newer, scratch.room(i % 2, merged.length + newer.length), budget);
+  }
   const out = new Float64Array(merged.length);
   let kept = 0;
   for (let at = 0; at < merged.length; at += keyEntryDoubles) {
+    if (budget.left <= 0) yield;
+    budget.left--;
     const expiresAt = merged[at + 2] ?? Number.NaN;
     if (full && (Number.isNaN(expiresAt) || expiresAt <= nowMs)) continue;
     out[kept * keyEntryDoubles] = merged[at] ?? 0;
@@ -70,22 +119,17 @@ export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number, f
   return doublesBlock(out, kept);
 }
 
-/** Two merge outputs, taken in turn, so that a merge never writes the array it reads; grown as needed. */
-const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
-
-/** Merges two sorted entry arrays into scratch array `turn`; of equal (hash, seq), the newer's entry. */
-function mergeNewer(older: Float64Array, newer: Float64Array, turn: number): Float64Array {
+/** Merges two sorted entry arrays into `out`; of equal (hash, seq), the newer's entry. */
+function* mergeNewer(older: Float64Array, newer: Float64Array, out: Float64Array, budget: MergeBudget): Generator<void, Float64Array> {
   const capacity = older.length + newer.length;
-  let out = scratch[turn] ?? new Float64Array(0);
-  if (out.length < capacity) {
-    out = new Float64Array(2 ** Math.ceil(Math.log2(capacity)));
-    scratch[turn] = out;
-  }
+  assert(out.length >= capacity, 'a merge has room for both inputs');
   let i = 0;
   let j = 0;
   let n = 0;
   for (let steps = 0; i < older.length || j < newer.length; steps++) {
     assert(steps < capacity, 'a merge takes an entry per step');
+    if (budget.left <= 0) yield;
+    budget.left--;
     const order = i === older.length ? 1 : j === newer.length ? -1 : compare(older, i, newer, j);
     if (order < 0) {
       copyEntry(older, i, out, n);

@@ -7,8 +7,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
-import { compactKeyBlocks, planCompaction } from './key-compaction.js';
-import { applyKeyBlock, blockDoubles, blockStats, bucketOf, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryDoubles, type BlockStats } from './key-block.js';
+import { compactKeyBlocksInSteps, MergeScratch, planCompaction, type CompactionPlan, type MergeBudget } from './key-compaction.js';
+import { applyKeyBlock, blockDoubles, blockStats, bucketOf, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryBytes, keyEntryDoubles, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
 import type { IdempotencyEntry, KeyChanges, Pause } from './store.js';
 
@@ -21,9 +21,10 @@ const bucketBlocksDue = 32;
 /** Buckets sorted, written or merged per event-loop turn: each turn delays every operation in flight. */
 const bucketsPerTurn = 32;
 /**
- * Entries a compaction step merges at most (it stops after the bucket that reaches this): steps of
- * 32 buckets whatever their merges took up to 6.9 ms in a run at full load, and a bucket's merge
- * grows with the index. Timed in 40 s runs at full load, a step took 0.3 – 1 µs per entry merged
+ * Entries of merge work a compaction step does at most (each entry copied by a merge or weighed for
+ * the result; a bucket's merge is split across steps): steps of 32 buckets whatever their merges
+ * took up to 6.9 ms in a run at full load, and a bucket's merge grows with the index (whole, up to
+ * 11 ms 150 s into a run). Timed in 40 s runs at full load, a step took 0.3 – 1 µs per entry merged
  * (reading the blocks, merging, encoding the result): 1,400 – 7,300 entries in 0.9 – 2.6 ms in one
  * run, 2,400 – 4,500 in 1.8 – 4.7 ms in another.
  */
@@ -44,6 +45,8 @@ export class LmdbKeyIndex {
   #compactions = 0;
   /** Reused by every run (one checkpoint writes at a time). */
   readonly #builder = new KeyRunBuilder();
+  /** Compaction's merge memory, this index's own: a merge pauses between its steps. */
+  readonly #scratch = new MergeScratch();
   /** The encoded blocks of a run (key-block.ts), reused by the next: a run returns only once every
    * put of it has settled, so lmdb-js no longer reads them. */
   #runDoubles = new Float64Array(0);
@@ -145,20 +148,59 @@ export class LmdbKeyIndex {
   /**
    * Compacts the buckets due this time: a rotating eighth, and any holding many blocks. Only
    * committed blocks take part and nothing else writes the index meanwhile (the caller runs one
-   * checkpoint at a time), so a merge that reaches a bucket's oldest block sees all of it.
+   * checkpoint at a time), so a merge that reaches a bucket's oldest block sees all of it, even
+   * across the pauses inside it.
    */
   async compact(nowMs: number, pause: Pause = nextTurn): Promise<void> {
     const cycle = this.#compactions++ % keyCompactionCycle;
     const slices: Array<Promise<void>> = [];
-    for (let first = 0, steps = 0; first < keyBucketCount; steps++) {
-      assert(steps < keyBucketCount, 'a compaction advances a bucket or more per step');
-      const { merged, next, entries } = this.#compactSlice(first, cycle, nowMs);
-      first = next;
+    let merged: Array<readonly [number, number, Buffer]> = [];
+    const budget: MergeBudget = { left: compactionEntriesPerStep };
+    // Merges done so far are queued, and every step's work is bounded by the budget.
+    const step = async (): Promise<void> => {
       if (merged.length > 0) slices.push(this.#replaceMerged(merged));
-      // A step that merged (even into nothing new) pauses; one that only weighed buckets goes on.
-      if (entries > 0) await pause();
+      merged = [];
+      budget.left = compactionEntriesPerStep;
+      await pause();
+    };
+    for (let bucket = 0; bucket < keyBucketCount; bucket++) {
+      const due = this.#mergeDue(bucket, cycle, nowMs);
+      if (due !== undefined) {
+        const bytes = await this.#mergeInSteps(due, nowMs, budget, step);
+        if (bytes !== undefined) merged.push([bucket, due.plan.from, bytes]);
+      }
+      // A stretch of buckets that merged anything (even into nothing new) pauses after its last;
+      // one that only weighed buckets goes on.
+      const stretchEnds = bucket % bucketsPerTurn === bucketsPerTurn - 1;
+      if (budget.left <= 0 || (stretchEnds && budget.left < compactionEntriesPerStep)) await step();
     }
+    if (merged.length > 0) slices.push(this.#replaceMerged(merged));
     await Promise.all(slices);
+  }
+
+  /** The blocks of `bucket` to merge this time, and the plan, or undefined for none. */
+  #mergeDue(bucket: number, cycle: number, nowMs: number): { readonly plan: CompactionPlan; readonly blocks: Uint8Array[] } | undefined {
+    const blocks = this.#bucketBlocks(bucket);
+    const due = blocks.length >= bucketBlocksDue || (blocks.length > 0 && bucket % keyCompactionCycle === cycle);
+    if (!due) return undefined;
+    const plan = planCompaction(blocks.map((block) => this.#statsOf(bucket, block)), nowMs);
+    if (plan === undefined) return undefined;
+    // Copies (not in place): the merge may pause, and lmdb-js reuses its buffer at the next read.
+    return { plan, blocks: blocks.slice(plan.from).map(({ run }) => this.#read(bucket, run)) };
+  }
+
+  /** Runs one bucket's merge, calling `step` whenever its budget is spent; resolves with its result. */
+  async #mergeInSteps(due: { readonly plan: CompactionPlan; readonly blocks: Uint8Array[] }, nowMs: number, budget: MergeBudget, step: () => Promise<void>): Promise<Buffer | undefined> {
+    const merge = compactKeyBlocksInSteps(due.blocks, nowMs, due.plan.full, budget, this.#scratch);
+    const entries = due.blocks.reduce((sum, bytes) => sum + bytes.length / keyEntryBytes, 0);
+    // Each of its pairwise merges, and its last pass, takes each entry at most once.
+    const stepsMax = Math.ceil((due.blocks.length * entries) / compactionEntriesPerStep) + due.blocks.length;
+    for (let steps = 0; ; steps++) {
+      assert(steps <= stepsMax, "a bucket's merge ends");
+      const next = merge.next();
+      if (next.done === true) return next.value;
+      await step();
+    }
   }
 
   /** Queues the merged blocks in place of their sources; the bucket lists follow once committed. */
@@ -168,30 +210,6 @@ export class LmdbKeyIndex {
       for (const [bucket, from, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, from, bytes));
     });
     return committed.then(() => plans.forEach((blocks, bucket) => (this.#buckets[bucket] = blocks)));
-  }
-
-  /**
-   * Merges what is due among buckets [first, first + bucketsPerTurn), stopping early once
-   * compactionEntriesPerStep entries were merged: [bucket, first block merged, merged block], the
-   * bucket the next step starts at, and the entries merged (a merge that changes nothing counts).
-   */
-  #compactSlice(first: number, cycle: number, nowMs: number): { merged: Array<readonly [number, number, Buffer]>; next: number; entries: number } {
-    const merged: Array<readonly [number, number, Buffer]> = [];
-    const last = Math.min(keyBucketCount, first + bucketsPerTurn);
-    let entries = 0;
-    for (let bucket = first; bucket < last; bucket++) {
-      if (entries >= compactionEntriesPerStep) return { merged, next: bucket, entries };
-      const blocks = this.#bucketBlocks(bucket);
-      const due = blocks.length >= bucketBlocksDue || (blocks.length > 0 && bucket % keyCompactionCycle === cycle);
-      if (!due) continue;
-      const stats = blocks.map((block) => this.#statsOf(bucket, block));
-      const plan = planCompaction(stats, nowMs);
-      if (plan === undefined) continue;
-      for (const { count } of stats.slice(plan.from)) entries += count;
-      const bytes = compactKeyBlocks(blocks.slice(plan.from).map(({ run }) => this.#read(bucket, run)), nowMs, plan.full);
-      if (bytes !== undefined) merged.push([bucket, plan.from, bytes]);
-    }
-    return { merged, next: last, entries };
   }
 
   #statsOf(bucket: number, block: BlockRef): BlockStats {
