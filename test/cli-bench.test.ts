@@ -24,6 +24,7 @@ describe('shardmint bench', () => {
       expect(run.stdout).toMatch(new RegExp(`^${label}\\s`, 'm'));
     }
     expect(run.stdout).toMatch(/^verified\s+yes$/m);
+    expect(run.stdout).toMatch(/^idempotency\s.*; [\d,]+ keys in the filter of keys on disk/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
       ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds'].sort(),
