@@ -29,7 +29,7 @@ describe('idempotency keys leaving the filter', () => {
     const keys = new Map<number, string>();
     const matches = (seq: number, scope: string, key: string): boolean => scope === 'acct' && keys.get(seq) === key;
     // Stages of 256 keys, so that stages fill and retire within the test.
-    let index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, 8);
+    let index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, { stageKeysLog2: 8 });
     // In the future, so that the seed at reopening (by the real clock) keeps the last keys.
     const start = Date.now() + 60_000;
     let seq = 0;
@@ -60,7 +60,7 @@ describe('idempotency keys leaving the filter', () => {
       // At open the filter is seeded from the disk, by the real clock: every key written expires
       // after it (start is a minute ahead), so it holds them all; with the clock past them all, none.
       store = new LmdbStore({ directory, durability: 'none' });
-      index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, 8);
+      index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, { stageKeysLog2: 8 });
       const onDisk = index.keysInFilter;
       expect(onDisk).toBeGreaterThan(0);
       expect(onDisk).toBeLessThanOrEqual(seq);
@@ -70,7 +70,7 @@ describe('idempotency keys leaving the filter', () => {
       const realNow = Date.now;
       Date.now = () => end + 2 * ttlMs;
       try {
-        index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, 8);
+        index = new IdempotencyIndex(store, ttlMs, cap, matches, 0, { stageKeysLog2: 8 });
       } finally {
         Date.now = realNow;
       }

@@ -141,6 +141,17 @@ describe('key filter', () => {
     expect(positives / probed).toBeLessThan(0.2);
   });
 
+  it('lays out no more stages than it has room for, and its view reads that room', () => {
+    const filter = new KeyFilter(true, 6, 3);
+    const view = KeyFilter.attach(filter.buffer);
+    expect(filter.buffer.byteLength).toBe(64 + 3 * 64 * 2);
+    const live = hashes(288, 11);
+    for (const hash of live) filter.add(hash, 1_000);
+    expect(filter.stages).toBe(3);
+    expect(filter.held).toBe(288);
+    for (const hash of live) expect(view.mayContain(hash)).toBe(true);
+  });
+
   it('never answers no for a key not yet expired by the last cutoff, whatever the order of steps', () => {
     const step = fc.oneof(
       fc.record({ add: fc.integer({ min: 1, max: 400 }), lifetime: fc.integer({ min: 0, max: 5 }) }),

@@ -22,6 +22,8 @@ const cases: Array<[Record<string, unknown>, RegExp]> = [
   [{ idempotencyTtlMs: 0 }, /options\.idempotencyTtlMs must be a positive integer/],
   [{ idempotencyMemoryKeys: 100 }, /options\.idempotencyMemoryKeys must be an integer >= 4096/],
   [{ idempotencyMemoryKeys: 2 ** 25 }, /options\.idempotencyMemoryKeys must be an integer >= 4096 no larger than 16777216/],
+  [{ idempotencyFilterKeys: 1_000_000 }, /options\.idempotencyFilterKeys must be an integer >= 8388608/],
+  [{ idempotencyFilterKeys: 2 ** 28 }, /options\.idempotencyFilterKeys must be an integer >= 8388608 no larger than 260046848/],
   [{ mintRateLimit: { maxPerWindow: 65, windowMs: 1000 } }, /options\.mintRateLimit\.maxPerWindow/],
   [{ mintRateLimit: { maxPerWindow: 10, windowMs: 0 } }, /options\.mintRateLimit\.windowMs/],
   [{ mintRateLimit: 5 }, /options\.mintRateLimit must be an object or null/],
@@ -39,6 +41,22 @@ describe('MintEngine.open options', () => {
       code: 'ERR_INVALID_ARGUMENT',
       message: expect.stringMatching(message),
     });
+  });
+
+  it('sizes the filter of keys on disk in stages of 8,388,608 keys, 16 MiB of shared memory each', async () => {
+    const sized = async (idempotencyFilterKeys?: number): Promise<number> => {
+      const engine = await MintEngine.open({ path: join(dir.path, `filter-${idempotencyFilterKeys ?? 'default'}`), workers: 1, maxAccounts: 16, ...(idempotencyFilterKeys === undefined ? {} : { idempotencyFilterKeys }) });
+      try {
+        return engine.metrics().keySharedMemoryBytes;
+      } finally {
+        await engine.close();
+      }
+    };
+    const stage = 16 * 1024 * 1024;
+    const eight = await sized();
+    // Nine stages for 8M keys more than the default's eight, rounded up; two for a bit over one.
+    expect((await sized(8 * 8_388_608 + 1)) - eight).toBe(stage);
+    expect(eight - (await sized(8_388_609))).toBe(6 * stage);
   });
 
   it('refuses a non-object', async () => {

@@ -387,7 +387,7 @@ function printReport(
   log(`state writes    ${n(totals.keyWrites)} key writes and ${n(totals.checkpoints)} checkpoints during the run (to state.mdb, off the commit path)`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   // Past ~45M keys live at once the filter fills, and new keys are checked on disk more and more often.
-  const filtered = `${n(metrics.idempotencyKeysInFilter)} keys in the filter of keys on disk (it holds ~67M)`;
+  const filtered = `${n(metrics.idempotencyKeysInFilter)} keys in the filter of keys on disk (it holds ~67M at the engine's default)`;
   log(`idempotency     ${n(run.tally.replays)} replays (${run.tally.replayMismatches} with a different id); ${filtered}`);
   log(`refusals        ${list(run.tally.refused)}; errors: ${list(run.tally.errors)}`);
   log(`store ceiling   ${n(report.storeCeilingOperationsPerSecond)} records/s (same records, groups and durability, no engine; ${totals.ceilingSeconds.toFixed(2)} s)`);

@@ -15,6 +15,10 @@ export const idempotencyTtlMsMax = 30 * 86_400_000;
 /** Keys held in memory: at least a small table per shard; at most ~750 MiB of shared memory. */
 export const idempotencyMemoryKeysMin = 4_096;
 export const idempotencyMemoryKeysMax = 16_777_216;
+/** Keys the filter of keys on disk holds: stages of 2^23 keys (16 MiB each), one to 31 of them. */
+export const idempotencyFilterStageKeys = 8_388_608;
+export const idempotencyFilterKeysMax = 31 * idempotencyFilterStageKeys;
+export const idempotencyFilterKeysDefault = 8 * idempotencyFilterStageKeys;
 /** Operations a shard accepts before refusing with ERR_CAPACITY (backpressure, never an unbounded queue). */
 export const shardQueueDepthMaxDefault = 65_536;
 /** Operations per Piscina task: large enough to amortise the ~10 µs round trip. */

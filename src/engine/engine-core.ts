@@ -15,7 +15,7 @@ import {
 } from '../domain/errors.js';
 import { reservesScope } from '../domain/fingerprint.js';
 import { keyHash, keyHashLow } from '../domain/key-hash.js';
-import { amountMax } from '../domain/limits.js';
+import { amountMax, idempotencyFilterStageKeys } from '../domain/limits.js';
 import { makeRecord, type LogRecord } from '../domain/log-record.js';
 import { opKindCode, type OpKind } from '../domain/op-kind.js';
 import { refusalOfWire, refuse, wireCheckKey, wireKeysFull, wireLockTimeout, wireOk, wireReplay, type Refusal } from '../domain/outcomes.js';
@@ -138,6 +138,7 @@ export class EngineCore implements Settler, KeyedHost {
         options.idempotencyMemoryKeys,
         (seq, scope, key) => this.#recordHasKey(seq, scope, key),
         options.workers,
+        { stages: Math.ceil(options.idempotencyFilterKeys / idempotencyFilterStageKeys) },
       ),
       refunded: new WriteBehindMap((seq) => this.#store.getRefunded(seq), memoryIndexEntriesMax),
       reconciled: new WriteBehindMap((seq) => this.#store.getReconciled(seq), memoryIndexEntriesMax),

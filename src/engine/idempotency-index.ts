@@ -93,9 +93,17 @@ export class IdempotencyIndex {
 
   /**
    * `shards` tables for the workers (0: every key in the main thread's table, as in tests); the
-   * filter's stages hold 2^`filterStageKeysLog2` keys each (tests make them small).
+   * filter of keys on disk has room for `filter.stages` stages of 2^`filter.stageKeysLog2` keys
+   * (tests make them small).
    */
-  constructor(store: LedgerStore, ttlMs: number, memoryKeysMax: number, recordHasKey: RecordHasKey, shards = 0, filterStageKeysLog2?: number) {
+  constructor(
+    store: LedgerStore,
+    ttlMs: number,
+    memoryKeysMax: number,
+    recordHasKey: RecordHasKey,
+    shards = 0,
+    filter: { readonly stages?: number; readonly stageKeysLog2?: number } = {},
+  ) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#memoryKeysMax = memoryKeysMax;
@@ -103,7 +111,7 @@ export class IdempotencyIndex {
     // Recovery's own tables start small and grow with the keys it replays; share() sizes them.
     this.#shards = Array.from({ length: shards }, () => new KeyTable());
     this.#recordHasKey = recordHasKey;
-    this.#onDisk = new KeyFilter(shards > 0, filterStageKeysLog2);
+    this.#onDisk = new KeyFilter(shards > 0, filter.stageKeysLog2, filter.stages);
     // Keys expired by the filter's cutoff are left out: the filter would retire them at once.
     const cutoff = this.#filterCutoff(Date.now());
     store.idempotencyKeys((hash, expiresAt) => {

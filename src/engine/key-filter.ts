@@ -18,9 +18,10 @@
 // a second, found no stage free, and took millions: most new keys then looked up on disk).
 import { assert } from '../domain/errors.js';
 import { keyHashHigh, keyHashLow } from '../domain/key-hash.js';
+import { idempotencyFilterKeysDefault, idempotencyFilterStageKeys } from '../domain/limits.js';
 
 /** Keys of a stage (log2): 8M, 16 MiB. Tests make it small, so that stages fill and retire. */
-export const filterStageKeysLog2 = 23;
+export const filterStageKeysLog2 = Math.log2(idempotencyFilterStageKeys);
 const stageKeysLog2Min = 6;
 const bitsPerKeyLog2 = 4;
 const hashes = 8;
@@ -32,16 +33,20 @@ const hashBits = 53;
 /**
  * Stages laid out in one shared buffer: the worker executing a shard's batch asks the filter too
  * (only the main thread adds). Once all are laid out, a free stage takes the new keys, or with none
- * they are spread over every stage, whose rate of false positives then rises: eight stages hold
- * ~67M keys (2^23 * 8) in 128 MiB, mapped as keys touch their pages.
+ * they are spread over every stage, whose rate of false positives then rises: by default eight
+ * stages hold ~67M keys (2^23 * 8) in 128 MiB, mapped as keys touch their pages (the option
+ * idempotencyFilterKeys sets how many).
  */
-const stagesMax = 8;
-/** A filter of its own (no workers: tests) may lay out more; the retired stages' mask has 31 bits. */
-const privateStagesMax = 31;
+const sharedStagesDefault = idempotencyFilterKeysDefault / idempotencyFilterStageKeys;
+/** The retired stages' mask has 31 bits; a filter of its own (no workers: tests) may lay out that many. */
+const stagesMax = 31;
 /** Once the current stage is full and no other can take keys, it looks again every this share of a stage's keys. */
 const overfullRetryShareLog2 = 4;
-/** Header words of the shared layout: the stages laid out so far, the mask of retired ones, a stage's keys (log2). */
-const header = { stages: 0, retired: 1, stageKeysLog2: 2 } as const;
+/**
+ * Header words of the shared layout: the stages laid out so far, the mask of retired ones, a
+ * stage's keys (log2), and the stages there is room for.
+ */
+const header = { stages: 0, retired: 1, stageKeysLog2: 2, room: 3 } as const;
 const headerWords = 16;
 
 interface Stage {
@@ -78,8 +83,8 @@ function stage(bits: Uint32Array<ArrayBufferLike>, keysLog2: number): Stage {
 }
 
 /** Bytes of the shared layout: a 64-byte header (see `header`), then every stage's words. */
-function sharedBytes(keysLog2: number): number {
-  return 4 * (headerWords + stagesMax * stageWords(keysLog2));
+function sharedBytes(keysLog2: number, stages: number): number {
+  return 4 * (headerWords + stages * stageWords(keysLog2));
 }
 
 export class KeyFilter {
@@ -93,25 +98,38 @@ export class KeyFilter {
   readonly #shared: Uint32Array<SharedArrayBuffer> | undefined;
 
   readonly #keysLog2: number;
+  /** The stages it may lay out. */
+  readonly #room: number;
 
-  /** A filter of its own, or (`shared`) one laid out in shared memory for the workers to read. */
-  constructor(shared = false, stageKeysLog2 = filterStageKeysLog2) {
+  /**
+   * A filter of its own, or (`shared`) one laid out in shared memory for the workers to read, with
+   * room for `stages` stages of 2^`stageKeysLog2` keys (a filter of its own may lay out 31).
+   */
+  constructor(shared = false, stageKeysLog2 = filterStageKeysLog2, stages = sharedStagesDefault) {
     assert(Number.isInteger(stageKeysLog2), 'a stage of a power of two keys');
     assert(stageKeysLog2 >= stageKeysLog2Min, 'a stage of at least a few blocks');
     assert(stageKeysLog2 <= filterStageKeysLog2, 'a stage no larger than the default');
+    assert(Number.isInteger(stages), 'a whole number of stages');
+    assert(stages >= 1, 'one stage or more');
+    assert(stages <= stagesMax, 'no more stages than the mask of retired ones has bits');
     this.#keysLog2 = stageKeysLog2;
-    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes(stageKeysLog2))) : undefined;
-    if (this.#shared !== undefined) this.#shared[header.stageKeysLog2] = stageKeysLog2;
+    this.#room = shared ? stages : stagesMax;
+    this.#shared = shared ? new Uint32Array(new SharedArrayBuffer(sharedBytes(stageKeysLog2, stages))) : undefined;
+    if (this.#shared !== undefined) {
+      this.#shared[header.stageKeysLog2] = stageKeysLog2;
+      this.#shared[header.room] = stages;
+    }
   }
 
   /** A worker's view of a shared filter: it only asks (mayContain). */
   static attach(buffer: SharedArrayBuffer): KeyFilter {
     const words = new Uint32Array(buffer);
     const keysLog2 = words[header.stageKeysLog2] ?? 0;
+    const room = words[header.room] ?? 0;
     const filter = new KeyFilter(false, keysLog2);
-    assert(buffer.byteLength === sharedBytes(keysLog2), "a shared filter's memory has its layout's size");
+    assert(buffer.byteLength === sharedBytes(keysLog2, room), "a shared filter's memory has its layout's size");
     const length = stageWords(keysLog2);
-    for (let i = 0; i < stagesMax; i++) {
+    for (let i = 0; i < room; i++) {
       const offset = headerWords + i * length;
       filter.#stages.push(stage(words.subarray(offset, offset + length), keysLog2));
     }
@@ -150,9 +168,6 @@ export class KeyFilter {
     this.#added++;
   }
 
-  get #stagesMax(): number {
-    return this.#shared === undefined ? privateStagesMax : stagesMax;
-  }
 
   /**
    * The stage to fill next: a free one (its pages are mapped already), else a new one while there
@@ -165,7 +180,7 @@ export class KeyFilter {
   #nextStage(): Stage | undefined {
     const free = this.#retiredStage(true);
     if (free !== undefined) return this.#reuse(free);
-    if (this.#stages.length < this.#stagesMax) return this.#newStage();
+    if (this.#stages.length < this.#room) return this.#newStage();
     const retired = this.#retiredStage(false);
     if (retired !== undefined) return this.#reuse(retired);
     let fewest: Stage | undefined;
@@ -238,7 +253,7 @@ export class KeyFilter {
     if (current === undefined || current.latestExpiry - current.earliestExpiry < spanMs) return false;
     const free = this.#retiredStage(true);
     if (free !== undefined) this.#reuse(free);
-    else if (this.#stages.length < this.#stagesMax) this.#newStage();
+    else if (this.#stages.length < this.#room) this.#newStage();
     return this.#current !== current;
   }
 

@@ -46,7 +46,7 @@ export interface MetricsSnapshot {
   readonly idempotencyKeysInMemory: number;
   /**
    * Keys on disk that the filter of keys on disk holds: those that may still be live (a stage of
-   * the filter leaves once all its keys expired). Its shared memory holds ~67M; past that, new keys
+   * the filter leaves once all its keys expired). It holds ~67M by default (idempotencyFilterKeys); past that, new keys
    * are more and more often checked on disk (README, "Idempotency keys past the filter").
    */
   readonly idempotencyKeysInFilter: number;

@@ -6,6 +6,9 @@ import { InvalidArgumentError } from '../domain/errors.js';
 import {
   chainNameLengthMax,
   chainsMax,
+  idempotencyFilterKeysDefault,
+  idempotencyFilterKeysMax,
+  idempotencyFilterStageKeys,
   idempotencyMemoryKeysMax,
   idempotencyMemoryKeysMin,
   idempotencyTtlMsMax,
@@ -43,6 +46,12 @@ export interface MintEngineOptions {
    * 1,000,000.
    */
   readonly idempotencyMemoryKeys?: number;
+  /**
+   * Keys on disk the filter holds before its false positives climb: keep it above the mint rate
+   * times (TTL + 1 minute), plus a quarter and 8M. Rounded up to stages of 8,388,608 keys (16 MiB of
+   * shared memory each, mapped as used). Default 67,108,864 (128 MiB); at most 260,046,848.
+   */
+  readonly idempotencyFilterKeys?: number;
   /** Per account; null disables. Default { maxPerWindow: 10, windowMs: 1000 }. */
   readonly mintRateLimit?: MintRateLimit | null;
   /** Default 'enforce': supply never exceeds deposited reserves. */
@@ -69,6 +78,7 @@ export interface ResolvedOptions {
   readonly chains: readonly string[];
   readonly idempotencyTtlMs: number;
   readonly idempotencyMemoryKeys: number;
+  readonly idempotencyFilterKeys: number;
   readonly mintRateLimit: MintRateLimit | null;
   readonly reserves: 'enforce' | 'off';
   readonly durability: Durability;
@@ -82,7 +92,7 @@ export interface ResolvedOptions {
 export const defaultChains = ['ethereum', 'solana', 'polygon', 'arbitrum', 'base', 'avalanche'] as const;
 
 const known = new Set([
-  'path', 'store', 'workers', 'maxAccounts', 'chains', 'idempotencyTtlMs', 'idempotencyMemoryKeys', 'mintRateLimit', 'reserves',
+  'path', 'store', 'workers', 'maxAccounts', 'chains', 'idempotencyTtlMs', 'idempotencyMemoryKeys', 'idempotencyFilterKeys', 'mintRateLimit', 'reserves',
   'durability', 'lockTimeoutMs', 'shardQueueDepthMax', 'checkpointEveryRecords', 'detectDeadlocks', 'faults',
 ]);
 
@@ -103,6 +113,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     chains: chains(o['chains']),
     idempotencyTtlMs: integer(o['idempotencyTtlMs'], 'idempotencyTtlMs', 1, idempotencyTtlMsMax, 86_400_000),
     idempotencyMemoryKeys: integer(o['idempotencyMemoryKeys'], 'idempotencyMemoryKeys', idempotencyMemoryKeysMin, idempotencyMemoryKeysMax, 1_000_000),
+    idempotencyFilterKeys: integer(o['idempotencyFilterKeys'], 'idempotencyFilterKeys', idempotencyFilterStageKeys, idempotencyFilterKeysMax, idempotencyFilterKeysDefault),
     mintRateLimit: rateLimit(o['mintRateLimit']),
     reserves: oneOf(o['reserves'], 'reserves', ['enforce', 'off'] as const, 'enforce'),
     durability: oneOf(o['durability'], 'durability', ['flush', 'commit', 'none'] as const, 'flush'),

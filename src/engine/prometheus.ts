@@ -61,7 +61,7 @@ export class PrometheusExporter {
     );
     gauge('shardmint_durable_sequence', 'Highest sequence number durable in the log.', () => source.snapshot().durableSequence);
     gauge('shardmint_durable_watermark_lag', 'Sequence numbers taken but not yet durable.', () => source.watermarkLag());
-    gauge('shardmint_idempotency_keys_in_filter', 'Keys on disk held by the filter of keys that may still be live (its shared memory holds ~67M).', () =>
+    gauge('shardmint_idempotency_keys_in_filter', 'Keys on disk held by the filter of keys that may still be live (~67M by default: idempotencyFilterKeys).', () =>
       source.snapshot().idempotencyKeysInFilter,
     );
     gauge('shardmint_queued_operations', 'Operations waiting in shard queues.', () => source.snapshot().queuedOperations);
