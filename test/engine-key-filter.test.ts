@@ -22,6 +22,19 @@ function hashes(count: number, seed: number): Float64Array {
   return out;
 }
 
+/** Probes `count` fresh hashes (seeded `seed`, any in `added` left out): how many, and the share answered "maybe". */
+function falsePositives(filter: KeyFilter, added: ArrayLike<number>, count: number, seed: number): { probed: number; share: number } {
+  const seen = new Set(Array.from(added));
+  let positives = 0;
+  let probed = 0;
+  for (const hash of hashes(count, seed)) {
+    if (seen.has(hash)) continue;
+    probed++;
+    if (filter.mayContain(hash)) positives++;
+  }
+  return { probed, share: positives / probed };
+}
+
 describe('key filter', () => {
   it('has no false negatives and under 1% false positives across its stages', () => {
     // Stages of 2^20 keys: three of them.
@@ -33,16 +46,9 @@ describe('key filter', () => {
     let missing = 0;
     for (const hash of added) if (!filter.mayContain(hash)) missing++;
     expect(missing).toBe(0);
-    const seen = new Set(added);
-    let positives = 0;
-    let probed = 0;
-    for (const hash of hashes(200_000, 2)) {
-      if (seen.has(hash)) continue;
-      probed++;
-      if (filter.mayContain(hash)) positives++;
-    }
+    const { probed, share } = falsePositives(filter, added, 200_000, 2);
     expect(probed).toBeGreaterThan(190_000);
-    expect(positives / probed).toBeLessThan(0.01);
+    expect(share).toBeLessThan(0.01);
   });
 
   it('sheds stages whose keys expired and fills them again, so it stays selective', () => {
@@ -66,15 +72,7 @@ describe('key filter', () => {
     // 30,000 keys passed through 4,096 keys of room; without retiring, nearly every probe says maybe.
     expect(filter.added).toBe(rounds * perRound);
     expect(filter.held).toBeLessThan(2_000);
-    const seen = new Set(all);
-    let positives = 0;
-    let probed = 0;
-    for (const hash of hashes(20_000, 4)) {
-      if (seen.has(hash)) continue;
-      probed++;
-      if (view.mayContain(hash)) positives++;
-    }
-    expect(positives / probed).toBeLessThan(0.02);
+    expect(falsePositives(view, all, 20_000, 4).share).toBeLessThan(0.02);
   });
 
   it('clears a retired stage before it is filled again', () => {
@@ -130,15 +128,7 @@ describe('key filter', () => {
     for (const hash of live) expect(view.mayContain(hash)).toBe(true);
     // Spread, ~96 keys a stage: a few percent of new keys say maybe (the last stage alone taking
     // the 320 extra keys answered maybe for nearly all of them).
-    const seen = new Set(live);
-    let positives = 0;
-    let probed = 0;
-    for (const hash of hashes(20_000, 10)) {
-      if (seen.has(hash)) continue;
-      probed++;
-      if (view.mayContain(hash)) positives++;
-    }
-    expect(positives / probed).toBeLessThan(0.2);
+    expect(falsePositives(view, live, 20_000, 10).share).toBeLessThan(0.2);
   });
 
   it('lays out no more stages than it has room for, and its view reads that room', () => {
