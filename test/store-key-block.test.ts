@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blockDoubles, doublesBlock, encodeKeyBlock, keyEntryBytes, keyEntryDoubles } from '../dist/store/key-block.js';
-import { compactKeyBlocks, compactKeyBlocksInSteps, MergeScratch } from '../dist/store/key-compaction.js';
+import { compactKeyBlocksInSteps, MergeScratch } from '../dist/store/key-compaction.js';
 
 type Entry = readonly [hash: number, seq: number, expiresAt: number];
 
@@ -31,6 +31,13 @@ function referenceBytes(entries: readonly Entry[]): Buffer {
     bytes.writeDoubleLE(expiresAt, i * keyEntryBytes + 16);
   });
   return bytes;
+}
+
+/** A compaction's merge in one step (an infinite budget). */
+function compactKeyBlocks(blocks: readonly Uint8Array[], now: number, full: boolean): Buffer | undefined {
+  const step = compactKeyBlocksInSteps(blocks, now, full, { left: Number.POSITIVE_INFINITY }, new MergeScratch()).next();
+  if (step.done !== true) throw new Error('a merge with an infinite budget runs in one step');
+  return step.value;
 }
 
 /** The bytes at `offset` within a larger buffer (lmdb-js hands out buffers at any offset). */

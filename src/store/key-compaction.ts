@@ -66,24 +66,12 @@ export interface MergeBudget {
   left: number;
 }
 
-const wholeMerge: MergeBudget = { left: Number.POSITIVE_INFINITY };
-const syncScratch = new MergeScratch();
-
 /**
- * The blocks merged into one (empty when nothing holds), or undefined when it would not change.
- * The merges work on the blocks' doubles in place (key-block.ts) through two scratch arrays; only
- * the result is new, and it is what the caller puts (it must outlive the put).
- */
-export function compactKeyBlocks(blocks: readonly Uint8Array[], nowMs: number, full: boolean): Buffer | undefined {
-  const steps = compactKeyBlocksInSteps(blocks, nowMs, full, wholeMerge, syncScratch);
-  const step = steps.next();
-  assert(step.done === true, 'a merge with no bound runs in one step');
-  return step.value;
-}
-
-/**
- * compactKeyBlocks() in steps: it yields whenever `budget.left` entries of work (each entry copied
- * by a merge or weighed for the result) are spent, and the caller refills the budget before going on.
+ * The blocks merged into one (empty when nothing holds), or undefined when it would not change, in
+ * steps: it yields whenever `budget.left` entries of work (each entry copied by a merge or weighed
+ * for the result) are spent, and the caller refills the budget before going on (an infinite budget
+ * merges in one step). The merges work on the blocks' doubles in place (key-block.ts) through the
+ * two scratch arrays; only the result is new, and it is what the caller puts (it must outlive the put).
  * A bucket's merge grows with the index (a full merge took up to 11 ms, 150 s into a run at full
  * load). The blocks' bytes and `scratch` must stay as they are until it ends (a scratch per index:
  * several engines in one process compact in turns).
