@@ -91,8 +91,6 @@ export class KeyFilter {
   readonly #stages: Stage[] = [];
   /** The stage keys are added to; undefined before the first, or once it retired. */
   #current: Stage | undefined;
-  /** Bit i: stage i is retired (mirrored in the shared header for the workers). */
-  #retiredMask = 0;
   #added = 0;
   /** Shared: the header (see `header`), then the stages' words. */
   readonly #shared: Uint32Array<SharedArrayBuffer> | undefined;
@@ -202,7 +200,7 @@ export class KeyFilter {
     this.#current = s;
     // Like a new stage, seen by the workers with the next batch's message: a key added now is
     // evicted from memory only after its write, many batches later.
-    this.#publishRetired(this.#retiredMask & ~(1 << this.#stages.indexOf(s)));
+    this.#publishRetired();
     return s;
   }
 
@@ -229,17 +227,14 @@ export class KeyFilter {
    */
   retireExpiredBy(cutoffMs: number): number {
     let retired = 0;
-    let mask = this.#retiredMask;
-    for (let i = 0; i < this.#stages.length; i++) {
-      const s = this.#stages[i] as Stage;
+    for (const s of this.#stages) {
       if (s.retired || s.added === 0 || s.latestExpiry > cutoffMs) continue;
       s.retired = true;
       s.cleared = 0;
-      mask |= 1 << i;
       retired++;
       if (s === this.#current) this.#current = undefined;
     }
-    this.#publishRetired(mask);
+    this.#publishRetired();
     return retired;
   }
 
@@ -278,20 +273,24 @@ export class KeyFilter {
     return false;
   }
 
-  #publishRetired(mask: number): void {
-    this.#retiredMask = mask;
-    if (this.#shared !== undefined) this.#shared[header.retired] = mask;
+  /** The workers' copy of the stages' retired flags: bit i for stage i, in the shared header. */
+  #publishRetired(): void {
+    if (this.#shared === undefined) return;
+    let mask = 0;
+    this.#stages.forEach((s, i) => (mask |= s.retired ? 1 << i : 0));
+    this.#shared[header.retired] = mask;
   }
 
   mayContain(hash: number): boolean {
     const view = this.#view;
     const inUse = view === undefined ? this.#stages.length : (view[header.stages] ?? 0);
     if (inUse === 0) return false;
-    const retired = view === undefined ? this.#retiredMask : (view[header.retired] ?? 0);
+    // A view's stages carry no flags of their own: it reads them from the header.
+    const retired = view === undefined ? 0 : (view[header.retired] ?? 0);
     const h2 = secondHash(hash);
     for (let i = 0; i < inUse; i++) {
-      if ((retired & (1 << i)) !== 0) continue;
       const s = this.#stages[i] as Stage;
+      if (s.retired || (retired & (1 << i)) !== 0) continue;
       if (stageHas(s.bits, blockOf(s, hash), h2)) return true;
     }
     return false;
