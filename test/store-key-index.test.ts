@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { open } from 'lmdb';
+import { open, type RootDatabase } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bucketOf, keyBucketCount, type BlockStats } from '../dist/store/key-block.js';
 import { planCompaction } from '../dist/store/key-compaction.js';
@@ -42,6 +42,11 @@ const change: fc.Arbitrary<Change> = fc.tuple(
 );
 /** A checkpoint: its changes (in the order given; NaN deletes) and the time it is written at. */
 const checkpoint = fc.record({ changes: fc.array(change, { maxLength: 8 }), advance: fc.integer({ min: 0, max: 40 }) });
+
+/** The key blocks on disk in an environment. */
+function blockCount(root: RootDatabase): number {
+  return root.openDB({ name: 'key-blocks', encoding: 'binary' }).getKeysCount();
+}
 
 function columns(changes: readonly Change[]): KeyChanges {
   return {
@@ -101,17 +106,18 @@ function expectOrders({ changes, order, starts }: SortedRun, slices: ReadonlyArr
 }
 
 /**
- * Two runs of 10,000 entries in each of buckets 0, 8, 16 and 24 (all weighed at a new index's first
- * compaction) and that compaction, whose steps must stop at the bound, inside a bucket's merge too;
- * then every entry reads back.
+ * Four runs (a tier) of 5,000 entries in each of buckets 0, 8, 16 and 24 (all weighed at a new
+ * index's first compaction) and that compaction, whose steps must stop at the bound, inside a
+ * bucket's merge too; then every entry reads back.
  */
 async function compactInBoundedSteps(index: LmdbKeyIndex): Promise<void> {
-  const perBucket = 10_000;
+  const perBucket = 5_000;
+  const runs = [1, 2, 3, 4];
   const buckets = [0, 8, 16, 24];
   // Each bucket's merge alone is many times the bound, and all four together would be one step without it.
-  expect(2 * perBucket).toBeGreaterThanOrEqual(4 * compactionEntriesPerStep);
+  expect(runs.length * perBucket).toBeGreaterThanOrEqual(4 * compactionEntriesPerStep);
   const run = (seq: number): Change[] => buckets.flatMap((bucket) => Array.from({ length: perBucket }, (_, i): Change => [bucket * 2 ** 41 + i + 1, seq, 1e12]));
-  for (const seq of [1, 2]) {
+  for (const seq of runs) {
     const slices = [columns(run(seq))];
     await index.writeRun(() => slices.shift(), async () => {});
   }
@@ -119,13 +125,13 @@ async function compactInBoundedSteps(index: LmdbKeyIndex): Promise<void> {
   await index.compact(0, async () => {
     pauses++;
   });
-  // A bucket's merge copies its 20,000 entries once and weighs them once for the result: a pause
-  // per bound's worth of that (a step per bucket when a bucket's merge ran whole).
-  const work = buckets.length * 2 * (2 * perBucket);
+  // A bucket's merge takes each of its 20,000 entries once: a pause per bound's worth of that (a
+  // step per bucket when a bucket's merge ran whole).
+  const work = buckets.length * runs.length * perBucket;
   expect(pauses).toBeGreaterThanOrEqual(Math.floor(work / compactionEntriesPerStep));
   expect(pauses).toBeLessThanOrEqual(Math.ceil(work / compactionEntriesPerStep) + buckets.length);
   for (const bucket of buckets) {
-    for (const i of [0, perBucket - 1]) expect(index.get(bucket * 2 ** 41 + i + 1)).toEqual([{ seq: 1, expiresAt: 1e12 }, { seq: 2, expiresAt: 1e12 }]);
+    for (const i of [0, perBucket - 1]) expect(index.get(bucket * 2 ** 41 + i + 1)).toEqual(runs.map((seq) => ({ seq, expiresAt: 1e12 })));
   }
 }
 
@@ -204,48 +210,108 @@ describe('key index on disk', () => {
     const path = directory();
     const store = new LmdbStore({ directory: path, durability: 'none' });
     const [a = 1, b = 1, c = 1] = hashes;
-    // Bucket 0 is weighed at the 1st and the (cycle + 1)th checkpoint: then it holds a block of five,
-    // a tombstone and a block of one, and only the two newest are small enough to merge.
+    // Bucket 0 is weighed at the 1st and the (cycle + 1)th checkpoint: then it holds a block of
+    // five, a tombstone and three blocks of one, and only the four newest are a tier.
     await store.writeCheckpoint(delta(1, 0, [[a, 1, 1_000], [a, 2, 1_000], [b, 1, 1_000], [b, 2, 1_000], [c, 1, 1_000]]));
     await store.writeCheckpoint(delta(2, 0, [[a, 1, Number.NaN]]));
     await store.writeCheckpoint(delta(3, 0, [[c, 2, 1_000]]));
-    for (let n = 4; n <= keyCompactionCycle + 1; n++) await store.writeCheckpoint(delta(n, 20, []));
+    await store.writeCheckpoint(delta(4, 0, [[b, 3, 1_000]]));
+    await store.writeCheckpoint(delta(5, 0, [[c, 3, 1_000]]));
+    for (let n = 6; n <= keyCompactionCycle + 1; n++) await store.writeCheckpoint(delta(n, 20, []));
     expect(store.getIdempotency(a)).toEqual([{ seq: 2, expiresAt: 1_000 }]);
-    expect(store.getIdempotency(c)).toEqual([{ seq: 1, expiresAt: 1_000 }, { seq: 2, expiresAt: 1_000 }]);
+    expect(store.getIdempotency(b)).toEqual([1, 2, 3].map((seq) => ({ seq, expiresAt: 1_000 })));
+    expect(store.getIdempotency(c)).toEqual([1, 2, 3].map((seq) => ({ seq, expiresAt: 1_000 })));
     await store.close();
+    const root = open({ path: join(path, 'state.mdb'), maxDbs: 16 });
+    expect(blockCount(root)).toBe(2);
+    await root.close();
   });
 
-  it('keeps few blocks per bucket and rewrites each entry about once per doubling of the index', () => {
-    // The policy alone, on block sizes: a checkpoint adds a block of `run` entries, and every
-    // keyCompactionCycle-th checkpoint the bucket is weighed (nothing expires).
+  it('merges every tier due in a bucket at one compaction, each in its place among the others', async () => {
+    const path = directory();
+    const root = open({ path: join(path, 'keys.mdb'), maxDbs: 4 });
+    try {
+      const index = new LmdbKeyIndex(root);
+      const [a = 1, b = 1, c = 1] = hashes;
+      // Bucket 0 gets four runs of 40 entries, then four of two: two tiers, the older more than
+      // twice the size of the newer. Run 3 gives an entry of run 1 a later expiry (within a tier);
+      // run 6 deletes an entry of run 2 and run 7 one of run 5 (across tiers, and within one).
+      const filler = (seq: number): Change[] => Array.from({ length: 38 }, (_, i): Change => [c + 10 + i, seq, 500]);
+      const runs: Change[][] = [
+        [[a, 1, 100], [b, 1, 100], ...filler(1)],
+        [[a, 2, 100], [b, 2, 100], ...filler(2)],
+        [[a, 1, 300], [b, 3, 100], ...filler(3)],
+        [[a, 4, 100], [b, 4, 100], ...filler(4)],
+        [[c, 5, 100], [a, 5, 100]],
+        [[a, 2, Number.NaN], [c, 6, 100]],
+        [[c, 5, Number.NaN], [c, 7, 100]],
+        [[c, 8, 100], [b, 8, 100]],
+      ];
+      const model = new Map<number, Map<number, number>>();
+      for (const changes of runs) {
+        const slices = [columns(changes)];
+        await index.writeRun(() => slices.shift(), async () => {});
+        for (const [hash, seq, expiresAt] of changes) {
+          const held = model.get(hash) ?? new Map<number, number>();
+          if (Number.isNaN(expiresAt)) held.delete(seq);
+          else held.set(seq, expiresAt);
+          model.set(hash, held);
+        }
+      }
+      await index.compact(0, async () => {});
+      expect(blockCount(root)).toBe(2);
+      for (const hash of [a, b, c, c + 10, c + 47]) {
+        const held = [...(model.get(hash) ?? new Map<number, number>())].sort(([x], [y]) => x - y);
+        expect(index.get(hash), `hash ${hash}`).toEqual(held.map(([seq, expiresAt]) => ({ seq, expiresAt })));
+      }
+      expect(index.get(a)).toEqual([{ seq: 1, expiresAt: 300 }, { seq: 4, expiresAt: 100 }, { seq: 5, expiresAt: 100 }]);
+    } finally {
+      await root.close();
+    }
+  });
+
+  it('keeps few blocks per bucket and rewrites each entry about once per fourfold growth of the index', () => {
+    // The policy alone, on block sizes: a checkpoint adds a block of `run` entries (or of 1 to
+    // 2 × run), and every keyCompactionCycle-th checkpoint the bucket is weighed (nothing expires),
+    // or every one once crowded, as the index does.
+    const crowded = 32;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 50, max: 400 }), (run, checkpoints) => {
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 50, max: 2_000 }), fc.boolean(), fc.nat(), (run, checkpoints, vary, seed) => {
+        const next = generator(seed);
         let blocks: BlockStats[] = [];
         let rewritten = 0;
+        let total = 0;
+        let most = 0;
         for (let n = 1; n <= checkpoints; n++) {
-          blocks.push({ count: run, tombstones: 0, earliest: 1e12, latest: 1e12 });
-          if (n % keyCompactionCycle !== 0) continue;
-          const plan = planCompaction(blocks, 0);
-          if (plan === undefined) continue;
-          expect(plan.full).toBe(plan.from === 0);
-          const count = blocks.slice(plan.from).reduce((sum, block) => sum + block.count, 0);
-          rewritten += count;
-          blocks = [...blocks.slice(0, plan.from), { count, tombstones: 0, earliest: 1e12, latest: 1e12 }];
+          const count = vary ? 1 + (next() % (2 * run)) : run;
+          total += count;
+          blocks.push({ count, tombstones: 0, earliest: 1e12, latest: 1e12 });
+          most = Math.max(most, blocks.length);
+          if (n % keyCompactionCycle !== 0 && blocks.length < crowded) continue;
+          const plans = planCompaction(blocks, 0, blocks.length >= crowded);
+          // Ranges newest first, apart, each merged into one block in its place.
+          for (const [i, plan] of plans.entries()) {
+            expect(plan.full).toBe(plan.from === 0);
+            expect(plan.from).toBeLessThan(plan.to);
+            expect(plan.to).toBeLessThan(i === 0 ? blocks.length : (plans[i - 1]?.from ?? 0));
+            const merged = blocks.slice(plan.from, plan.to + 1).reduce((sum, block) => sum + block.count, 0);
+            rewritten += merged;
+            blocks = [...blocks.slice(0, plan.from), { count: merged, tombstones: 0, earliest: 1e12, latest: 1e12 }, ...blocks.slice(plan.to + 1)];
+          }
         }
-        const total = run * checkpoints;
-        const doublings = Math.log2(checkpoints / keyCompactionCycle) + 1;
-        expect(blocks.length).toBeLessThanOrEqual(doublings + keyCompactionCycle);
-        expect(rewritten).toBeLessThanOrEqual(total * doublings);
+        const tiers = Math.log(checkpoints / keyCompactionCycle) / Math.log(4) + 1;
+        expect(most).toBeLessThanOrEqual(4 * tiers + keyCompactionCycle);
+        expect(rewritten).toBeLessThanOrEqual(total * tiers);
       }),
     );
   });
 
   it('merges a bucket whole once about half of it is dead, and never for less', () => {
     const live = { count: 100, tombstones: 0, earliest: 1_000, latest: 2_000 };
-    expect(planCompaction([live], 1_400)).toBeUndefined();
-    expect(planCompaction([live], 1_500)).toEqual({ from: 0, full: true });
-    expect(planCompaction([live, { count: 60, tombstones: 60, earliest: Infinity, latest: -Infinity }], 0)).toBeUndefined();
-    expect(planCompaction([{ ...live, count: 120 }, { count: 130, tombstones: 130, earliest: Infinity, latest: -Infinity }], 0)).toEqual({ from: 0, full: true });
+    expect(planCompaction([live], 1_400)).toEqual([]);
+    expect(planCompaction([live], 1_500)).toEqual([{ from: 0, to: 0, full: true }]);
+    expect(planCompaction([live, { count: 60, tombstones: 60, earliest: Infinity, latest: -Infinity }], 0)).toEqual([]);
+    expect(planCompaction([{ ...live, count: 120 }, { count: 130, tombstones: 130, earliest: Infinity, latest: -Infinity }], 0)).toEqual([{ from: 0, to: 1, full: true }]);
   });
 
   it('bounds the entries a compaction step merges, and reads every entry after the merges', async () => {

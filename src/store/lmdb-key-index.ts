@@ -2,12 +2,12 @@
 // checkpoint writes one run, a block per bucket it touches; run numbers only grow, so a bucket's
 // blocks read in key order are oldest first. Every checkpoint also weighs an eighth of the buckets
 // (and any that gathered too many blocks) for compaction (key-compaction.ts): their newest blocks
-// merge as a binary counter would, and a bucket about half dead is merged whole, which is where
+// merge in tiers of four, and a bucket about half dead is merged whole, which is where
 // expired and deleted keys leave the disk. A lookup reads the few blocks of one bucket, in place.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../domain/errors.js';
-import { compactKeyBlocksInSteps, MergeScratch, planCompaction, type CompactionPlan, type MergeBudget } from './key-compaction.js';
+import { compactKeyBlocksInSteps, planCompaction, type CompactionPlan, type MergeBudget } from './key-compaction.js';
 import { applyKeyBlock, blockDoubles, blockStats, bucketOf, encodeKeyBlock, entriesOf, keyBucketCount, keyEntryBytes, keyEntryDoubles, type BlockStats } from './key-block.js';
 import { KeyRunBuilder, type SortedRun } from './key-run.js';
 import type { IdempotencyEntry, KeyChanges, Pause } from './store.js';
@@ -21,14 +21,26 @@ const bucketBlocksDue = 32;
 /** Buckets sorted, written or merged per event-loop turn: each turn delays every operation in flight. */
 const bucketsPerTurn = 32;
 /**
- * Entries of merge work a compaction step does at most (each entry copied by a merge or weighed for
- * the result; a bucket's merge is split across steps): steps of 32 buckets whatever their merges
+ * Entries of merge work a compaction step does at most (each entry a merge takes from a block; a
+ * bucket's merge is split across steps): steps of 32 buckets whatever their merges
  * took up to 6.9 ms in a run at full load, and a bucket's merge grows with the index (whole, up to
- * 11 ms 150 s into a run). Timed in 40 s runs at full load, a step took 0.3 – 1 µs per entry merged
- * (reading the blocks, merging, encoding the result): 1,400 – 7,300 entries in 0.9 – 2.6 ms in one
- * run, 2,400 – 4,500 in 1.8 – 4.7 ms in another.
+ * 11 ms 150 s into a run). Timed in 40 s runs at full load, when merges went by pairs, a step took
+ * 0.3 – 1 µs per entry merged (reading the blocks, merging, encoding the result): 1,400 – 7,300
+ * entries in 0.9 – 2.6 ms in one run, 2,400 – 4,500 in 1.8 – 4.7 ms in another.
  */
 export const compactionEntriesPerStep = 2_048;
+
+/** A merge due in a bucket: its plan, and copies of the blocks of its range. */
+interface MergeDue {
+  readonly plan: CompactionPlan;
+  readonly blocks: Uint8Array[];
+}
+
+/** A bucket's merges of one compaction, newest range first: each plan and what its blocks merged into. */
+interface BucketMerges {
+  readonly bucket: number;
+  readonly results: ReadonlyArray<readonly [CompactionPlan, Buffer]>;
+}
 
 /** A committed block of a bucket; its stats are read when first needed after open. */
 interface BlockRef {
@@ -45,8 +57,6 @@ export class LmdbKeyIndex {
   #compactions = 0;
   /** Reused by every run (one checkpoint writes at a time). */
   readonly #builder = new KeyRunBuilder();
-  /** Compaction's merge memory, this index's own: a merge pauses between its steps. */
-  readonly #scratch = new MergeScratch();
   /** The encoded blocks of a run (key-block.ts), reused by the next: a run returns only once every
    * put of it has settled, so lmdb-js no longer reads them. */
   #runDoubles = new Float64Array(0);
@@ -154,7 +164,7 @@ export class LmdbKeyIndex {
   async compact(nowMs: number, pause: Pause = nextTurn): Promise<void> {
     const cycle = this.#compactions++ % keyCompactionCycle;
     const slices: Array<Promise<void>> = [];
-    let merged: Array<readonly [number, number, Buffer]> = [];
+    let merged: BucketMerges[] = [];
     const budget: MergeBudget = { left: compactionEntriesPerStep };
     // Merges done so far are queued, and every step's work is bounded by the budget.
     const step = async (): Promise<void> => {
@@ -164,11 +174,14 @@ export class LmdbKeyIndex {
       await pause();
     };
     for (let bucket = 0; bucket < keyBucketCount; bucket++) {
-      const due = this.#mergeDue(bucket, cycle, nowMs);
-      if (due !== undefined) {
+      // A bucket's merges are queued together, once all have run: each plan's range is an index
+      // into the bucket's blocks as they were.
+      const results: Array<readonly [CompactionPlan, Buffer]> = [];
+      for (const due of this.#mergesDue(bucket, cycle, nowMs)) {
         const bytes = await this.#mergeInSteps(due, nowMs, budget, step);
-        if (bytes !== undefined) merged.push([bucket, due.plan.from, bytes]);
+        if (bytes !== undefined) results.push([due.plan, bytes]);
       }
+      if (results.length > 0) merged.push({ bucket, results });
       // A stretch of buckets that merged anything (even into nothing new) pauses after its last;
       // one that only weighed buckets goes on.
       const stretchEnds = bucket % bucketsPerTurn === bucketsPerTurn - 1;
@@ -178,23 +191,27 @@ export class LmdbKeyIndex {
     await Promise.all(slices);
   }
 
-  /** The blocks of `bucket` to merge this time, and the plan, or undefined for none. */
-  #mergeDue(bucket: number, cycle: number, nowMs: number): { readonly plan: CompactionPlan; readonly blocks: Uint8Array[] } | undefined {
+  /** The merges of `bucket` due this time (newest first), each with its plan and its blocks. */
+  #mergesDue(bucket: number, cycle: number, nowMs: number): MergeDue[] {
     const blocks = this.#bucketBlocks(bucket);
-    const due = blocks.length >= bucketBlocksDue || (blocks.length > 0 && bucket % keyCompactionCycle === cycle);
-    if (!due) return undefined;
-    const plan = planCompaction(blocks.map((block) => this.#statsOf(bucket, block)), nowMs);
-    if (plan === undefined) return undefined;
+    const crowded = blocks.length >= bucketBlocksDue;
+    const due = crowded || (blocks.length > 0 && bucket % keyCompactionCycle === cycle);
+    if (!due) return [];
+    const plans = planCompaction(
+      blocks.map((block) => this.#statsOf(bucket, block)),
+      nowMs,
+      crowded,
+    );
     // Copies (not in place): the merge may pause, and lmdb-js reuses its buffer at the next read.
-    return { plan, blocks: blocks.slice(plan.from).map(({ run }) => this.#read(bucket, run)) };
+    return plans.map((plan) => ({ plan, blocks: blocks.slice(plan.from, plan.to + 1).map(({ run }) => this.#read(bucket, run)) }));
   }
 
   /** Runs one bucket's merge, calling `step` whenever its budget is spent; resolves with its result. */
-  async #mergeInSteps(due: { readonly plan: CompactionPlan; readonly blocks: Uint8Array[] }, nowMs: number, budget: MergeBudget, step: () => Promise<void>): Promise<Buffer | undefined> {
-    const merge = compactKeyBlocksInSteps(due.blocks, nowMs, due.plan.full, budget, this.#scratch);
+  async #mergeInSteps(due: MergeDue, nowMs: number, budget: MergeBudget, step: () => Promise<void>): Promise<Buffer | undefined> {
+    const merge = compactKeyBlocksInSteps(due.blocks, nowMs, due.plan.full, budget);
     const entries = due.blocks.reduce((sum, bytes) => sum + bytes.length / keyEntryBytes, 0);
-    // Each of its pairwise merges, and its last pass, takes each entry at most once.
-    const stepsMax = Math.ceil((due.blocks.length * entries) / compactionEntriesPerStep) + due.blocks.length;
+    // It takes each entry once; the first step may have only what the step before left of the budget.
+    const stepsMax = Math.ceil(entries / compactionEntriesPerStep) + 1;
     for (let steps = 0; ; steps++) {
       assert(steps <= stepsMax, "a bucket's merge ends");
       const next = merge.next();
@@ -204,12 +221,18 @@ export class LmdbKeyIndex {
   }
 
   /** Queues the merged blocks in place of their sources; the bucket lists follow once committed. */
-  #replaceMerged(merged: ReadonlyArray<readonly [number, number, Buffer]>): Promise<void> {
-    const plans = new Map<number, BlockRef[]>();
+  #replaceMerged(merged: readonly BucketMerges[]): Promise<void> {
+    const lists = new Map<number, BlockRef[]>();
     const committed = this.#root.batch(() => {
-      for (const [bucket, from, bytes] of merged) plans.set(bucket, this.#replaceBlocks(bucket, from, bytes));
+      // Newest range first, so that the ranges older than it keep their indexes.
+      for (const { bucket, results } of merged) {
+        lists.set(
+          bucket,
+          results.reduce((blocks, [plan, bytes]) => this.#replaceRange(bucket, blocks, plan, bytes), this.#bucketBlocks(bucket)),
+        );
+      }
     });
-    return committed.then(() => plans.forEach((blocks, bucket) => (this.#buckets[bucket] = blocks)));
+    return committed.then(() => lists.forEach((blocks, bucket) => (this.#buckets[bucket] = blocks)));
   }
 
   #statsOf(bucket: number, block: BlockRef): BlockStats {
@@ -225,21 +248,23 @@ export class LmdbKeyIndex {
   }
 
   /**
-   * Queues the merged block under the newest run of blocks [from, last] and the removal of the
-   * others; returns the bucket's blocks after.
+   * Queues the merged block under the newest run of the plan's range of `blocks` and the removal of
+   * the others; returns the bucket's blocks after. The merged block keeps its place: blocks older
+   * and newer than the range still read before and after it.
    */
-  #replaceBlocks(bucket: number, from: number, bytes: Buffer): BlockRef[] {
-    const blocks = this.#bucketBlocks(bucket);
-    const newest = blocks[blocks.length - 1];
-    assert(newest !== undefined, 'a compacted bucket has blocks');
-    const kept = blocks.slice(0, from);
-    for (const { run } of blocks.slice(from, -1)) void this.#blocks.remove([bucket, run]);
+  #replaceRange(bucket: number, blocks: readonly BlockRef[], plan: CompactionPlan, bytes: Buffer): BlockRef[] {
+    const newest = blocks[plan.to];
+    assert(newest !== undefined, 'a merged range lies within the bucket');
+    assert(plan.from <= plan.to, 'a merged range holds a block');
+    for (const { run } of blocks.slice(plan.from, plan.to)) void this.#blocks.remove([bucket, run]);
+    const before = blocks.slice(0, plan.from);
+    const after = blocks.slice(plan.to + 1);
     if (bytes.length === 0) {
       void this.#blocks.remove([bucket, newest.run]);
-      return kept;
+      return [...before, ...after];
     }
     void this.#blocks.put([bucket, newest.run], bytes);
-    return [...kept, { run: newest.run, stats: blockStats(bytes) }];
+    return [...before, { run: newest.run, stats: blockStats(bytes) }, ...after];
   }
 
   /** Puts the run's blocks of buckets [first, last); returns the buckets that got one, with its stats. */
