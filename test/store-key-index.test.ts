@@ -2,9 +2,10 @@
 // what applying every checkpoint's key changes in order would hold, keeps every live entry through
 // compactions and reopening (and seeds the key filter with every live hash, and none that only a
 // tombstone named), drops only expired or deleted ones, keeps its rewriting and its blocks
-// per bucket logarithmic, moves a pre-block index over, and spreads a run's sort and a compaction
-// over bounded steps; method: fast-check sequences of checkpoints on hashes packed into a few buckets
-// against a model, the compaction policy alone, and the steps of large runs and merges counted.
+// per bucket logarithmic (tiers of four, merged in place), moves a pre-block index over, spreads a
+// run's sort and a compaction over bounded steps, and queues a compaction's writes in few batches;
+// method: fast-check sequences of checkpoints on hashes packed into a few buckets against a model,
+// the compaction policy alone, and the steps, batches and blocks of large runs and merges counted.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -322,6 +323,47 @@ describe('key index on disk', () => {
     const root = open({ path: join(path, 'keys.mdb'), maxDbs: 4 });
     try {
       await compactInBoundedSteps(new LmdbKeyIndex(root));
+    } finally {
+      await root.close();
+    }
+  });
+
+  it("queues a compaction's writes in batches of a thousand or more, not a step's worth each", async () => {
+    const path = directory();
+    const root = open({ path: join(path, 'keys.mdb'), maxDbs: 4 });
+    let batches = 0;
+    // The index's environment, its batches counted.
+    const counted = new Proxy(root, {
+      get(target, property): unknown {
+        if (property === 'batch') {
+          return (callback: () => void) => {
+            batches++;
+            return target.batch(callback);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    try {
+      const index = new LmdbKeyIndex(counted);
+      // Four runs of an entry in each of the 512 buckets weighed at the first compaction: each
+      // bucket's four blocks merge (three removes and a put): 2,048 writes, four in each of the 128
+      // stretches of 32 buckets, each stretch a step.
+      const weighed = Array.from({ length: keyBucketCount / keyCompactionCycle }, (_, i) => i * keyCompactionCycle);
+      for (const seq of [1, 2, 3, 4]) {
+        const slices = [columns(weighed.map((bucket): Change => [bucket * 2 ** 41 + 5, seq, 1e12]))];
+        await index.writeRun(() => slices.shift(), async () => {});
+      }
+      batches = 0;
+      let pauses = 0;
+      await index.compact(0, async () => {
+        pauses++;
+      });
+      expect(pauses).toBeGreaterThanOrEqual(keyBucketCount / 32);
+      expect(batches).toBeLessThanOrEqual(2);
+      for (const bucket of [0, weighed.at(-1) ?? 0]) expect(index.get(bucket * 2 ** 41 + 5)).toHaveLength(4);
+      expect(blockCount(root)).toBe(weighed.length);
     } finally {
       await root.close();
     }
