@@ -166,7 +166,6 @@ export class KeyFilter {
     this.#added++;
   }
 
-
   /**
    * The stage to fill next: a free one (its pages are mapped already), else a new one while there
    * is room, else a retired one whose clearing is cut short (its stale bits only cost false
@@ -176,15 +175,21 @@ export class KeyFilter {
    * 31% at 150M, 91% at 250M).
    */
   #nextStage(): Stage | undefined {
-    const free = this.#retiredStage(true);
-    if (free !== undefined) return this.#reuse(free);
-    if (this.#stages.length < this.#room) return this.#newStage();
+    const freeOrNew = this.#freeOrNewStage();
+    if (freeOrNew !== undefined) return freeOrNew;
     const retired = this.#retiredStage(false);
     if (retired !== undefined) return this.#reuse(retired);
     let fewest: Stage | undefined;
     for (const s of this.#stages) if (fewest === undefined || s.added < fewest.added) fewest = s;
     this.#current = fewest;
     return fewest;
+  }
+
+  /** A free stage reused, or a new one laid out while there is room (either becomes the current), or undefined. */
+  #freeOrNewStage(): Stage | undefined {
+    const free = this.#retiredStage(true);
+    if (free !== undefined) return this.#reuse(free);
+    return this.#stages.length < this.#room ? this.#newStage() : undefined;
   }
 
   #retiredStage(cleared: boolean): Stage | undefined {
@@ -246,9 +251,7 @@ export class KeyFilter {
   rotateAfter(spanMs: number): boolean {
     const current = this.#current;
     if (current === undefined || current.latestExpiry - current.earliestExpiry < spanMs) return false;
-    const free = this.#retiredStage(true);
-    if (free !== undefined) this.#reuse(free);
-    else if (this.#stages.length < this.#room) this.#newStage();
+    this.#freeOrNewStage();
     return this.#current !== current;
   }
 
