@@ -27,7 +27,7 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^idempotency\s.*; [\d,]+ keys in the filter of keys on disk/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds', 'tail'].sort(),
     );
     // The closed loop: no offered rate, no warm-up.
     expect(report['offeredOperationsPerSecond']).toBeNull();
@@ -69,6 +69,21 @@ describe('shardmint bench', () => {
     // The commit times are the measured run's, which the report line says.
     expect(run.stdout).toMatch(/^commit time\s+p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms per group, hand-off to durable \(during the run\); store ceiling run /m);
     expect(run.stdout).toMatch(/^state writes\s+[\d,]+ key writes and [\d,]+ checkpoints during the run \(to state\.mdb, off the commit path\)$/m);
+    // The slowest answers are kept (nearly all of the 1% at or above the p99) and set against the spans.
+    const tail = report['tail'] as { answers: number; byChance: Record<string, number> } & Record<string, number>;
+    expect(Object.keys(tail).sort()).toEqual(['answers', 'byChance', 'duringStateWrite', 'overlappingGcPause', 'overlappingNone', 'overlappingSlowCommit']);
+    for (const key of ['duringStateWrite', 'overlappingGcPause', 'overlappingSlowCommit', 'overlappingNone', ...Object.keys(tail.byChance).map((kind) => `byChance.${kind}`)]) {
+      const share = key.startsWith('byChance.') ? tail.byChance[key.slice('byChance.'.length)] : tail[key];
+      expect(share, key).toBeGreaterThanOrEqual(0);
+      expect(share, key).toBeLessThanOrEqual(1);
+    }
+    expect(Object.keys(tail.byChance).sort()).toEqual(['gcPause', 'slowCommit', 'stateWrite']);
+    const line = /^latency tail\s+the ([\d,]+) answers at or above the p99 \(of ~([\d,]+)\): .* overlapped a state write \(by chance \d+%\), .*; \d+% none of these$/m.exec(run.stdout);
+    expect(line).not.toBeNull();
+    const [kept, expected] = [line?.[1], line?.[2]].map((text) => Number((text ?? '').replaceAll(',', '')));
+    expect(kept).toBe(tail.answers);
+    expect(kept).toBeGreaterThanOrEqual(0.5 * (expected ?? 0));
+    expect(kept).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.
     expect(report['cpuMicrosPerMint']).toBeGreaterThan(report['cpuMicrosPerOperation'] as number);

@@ -1,11 +1,15 @@
 // Goal: the metrics count every answer under its kind and outcome whichever path counted it (the hot
-// path's array or the map of the rest), time answers inside a slice to the slice's clock read, and
-// a watch of the commits times only those made while it watched; method: fast-check sequences of
-// answers against a map model, latencies with a slice clock set far from the real one, and commits
-// of distinct durations before, during and after a watch.
+// path's array or the map of the rest), time answers inside a slice to the slice's clock read, a
+// watch of the commits times only those made while it watched, and a watch of the spans keeps the
+// slow commits and the state writes (an engine's checkpoints among them) made while it watched;
+// method: fast-check sequences of answers against a map model, latencies with a slice clock set far
+// from the real one, commits of distinct durations before, during and after a watch, and an engine
+// that checkpoints every few records.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EngineMetrics } from '../dist/engine/metrics.js';
+import { EngineMetrics, slowCommitMs } from '../dist/engine/metrics.js';
+import { watchSpans } from '../dist/engine/mint-engine.js';
+import { freshEngine } from './fixtures/engine.js';
 import { opKindCode, opKinds, type OpKind } from '../dist/domain/op-kind.js';
 
 const outcomes = ['ok', 'replayed', 'ERR_INSUFFICIENT_FUNDS', 'ERR_INVALID_ARGUMENT', 'error'] as const;
@@ -64,5 +68,50 @@ describe('engine metrics', () => {
     // A new watch may start once the last has stopped, and starts empty.
     const again = metrics.watchCommits();
     expect(again().count).toBe(0);
+  });
+
+  it('keeps the spans of the slow commits and of the state writes made while a watch of them runs', () => {
+    const metrics = new EngineMetrics();
+    metrics.recordCommit(2 * slowCommitMs);
+    metrics.recordStateWrite(1, 2);
+    const stop = metrics.watchSpans();
+    expect(() => metrics.watchSpans()).toThrow(/one watch/);
+    const before = performance.now();
+    for (const ms of [slowCommitMs - 0.5, slowCommitMs, 4 * slowCommitMs, 1]) metrics.recordCommit(ms);
+    metrics.recordStateWrite(10, 30);
+    const after = performance.now();
+    const { slowCommits, stateWrites } = stop();
+    metrics.recordCommit(5 * slowCommitMs);
+    expect(() => stop()).toThrow(/stops once/);
+    expect(slowCommits.count).toBe(2);
+    for (const [i, ms] of [slowCommitMs, 4 * slowCommitMs].entries()) {
+      // Each ends when it was recorded, and lasts its duration.
+      expect(slowCommits.endOf(i)).toBeGreaterThanOrEqual(before);
+      expect(slowCommits.endOf(i)).toBeLessThanOrEqual(after);
+      expect(slowCommits.endOf(i) - slowCommits.startOf(i)).toBeCloseTo(ms, 6);
+    }
+    expect(stateWrites.count).toBe(1);
+    expect([stateWrites.startOf(0), stateWrites.endOf(0)]).toEqual([10, 30]);
+  });
+
+  it("records an engine's checkpoints as state writes while the spans are watched", async () => {
+    const fixture = await freshEngine({ mintRateLimit: null, checkpointEveryRecords: 5, reserves: 'off' });
+    try {
+      const { engine } = fixture;
+      await engine.createAccount('a');
+      const stop = watchSpans(engine);
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) await engine.mint({ account: 'a', amount: 1n, chain: 'base', idempotencyKey: `k${i}` });
+      // A checkpoint runs after its records are durable: wait until one has ended (bounded).
+      for (let waits = 0; waits < 200 && engine.metrics().checkpoints === 0; waits++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const { stateWrites } = stop();
+      expect(engine.metrics().checkpoints).toBeGreaterThan(0);
+      expect(stateWrites.count).toBeGreaterThan(0);
+      expect(stateWrites.startOf(0)).toBeGreaterThanOrEqual(started);
+      expect(stateWrites.endOf(0)).toBeGreaterThanOrEqual(stateWrites.startOf(0));
+    } finally {
+      await fixture.dispose();
+    }
   });
 });

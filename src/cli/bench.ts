@@ -5,23 +5,25 @@
 // ceiling of the same durable work.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
-import { MintEngine, watchCommits } from '../engine/mint-engine.js';
-import type { LatencySnapshot, MetricsSnapshot } from '../engine/metrics.js';
+import { MintEngine, watchCommits, watchSpans } from '../engine/mint-engine.js';
+import { slowCommitMs, type LatencySnapshot, type MetricsSnapshot, type WatchedSpans } from '../engine/metrics.js';
 import type { MintEngineOptions } from '../engine/options.js';
+import { TimeSpans } from '../engine/time-spans.js';
 import type { Durability } from '../store/store.js';
 import { verifyBench } from './bench-verify.js';
 import { RequestSource, type BenchShape, type Drawn, type Mix } from './bench-workload.js';
 import { runLanes, type LaneHost } from './bench-lanes.js';
 import { runPaced, type PacedResult } from './bench-paced.js';
 import { watchAllocation, type Allocation } from './gc-allocation.js';
-import { watchGcPauses, type GcPauses } from './gc-pauses.js';
+import { longPauseMs, watchGcPauses, type GcPauses } from './gc-pauses.js';
 import { countCode, type OutcomeTally } from './requests.js';
 import { nodeFlags } from './node-flags.js';
 import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
 import { closingOnFailure } from './closing-on-failure.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
+import { attributeTail, SlowAnswers, slowAnswersMax, type TailAttribution } from './tail-attribution.js';
 import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
 
 export interface BenchOptions {
@@ -90,6 +92,12 @@ export interface BenchReport {
   readonly mainThreadGcPauses: GcPauses & { readonly shareOfRun: number };
   /** Bytes the main thread allocated per operation: its callers', the driver's and the engine's (gc-allocation.ts). */
   readonly mainThreadBytesPerOperation: number;
+  /**
+   * Where the slowest answers were (tail-attribution.ts): of those at or above the p99 that the run
+   * kept, the share that overlapped a state write, a main-thread collection pause of 2 ms or more, a
+   * log commit of 3 ms or more, and none of these.
+   */
+  readonly tail: TailAttribution;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -106,7 +114,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const { shape, before, run, commitTimes, metrics } = await closingOnFailure(engine, (open) => loadAndMeasure(open, options));
+    const { shape, before, run, commitTimes, spans, metrics } = await closingOnFailure(engine, (open) => loadAndMeasure(open, options));
     const stateWrites = { keyWrites: metrics.keyWrites - before.keyWrites, checkpoints: metrics.checkpoints - before.checkpoints };
     await engine.close();
     const records = metrics.commit.records - before.commit.records;
@@ -137,6 +145,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       nodeFlags: nodeFlags(),
       mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
       mainThreadBytesPerOperation: Math.round(run.allocation.bytes / Math.max(1, run.tally.operations)),
+      tail: attributeTail(run.slowAnswers, run.latencyMs.p99, { stateWrites: spans.stateWrites, gcPauses: run.longPauses, slowCommits: spans.slowCommits }, run.span),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds, ...stateWrites }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -154,6 +163,8 @@ interface Measured {
   readonly run: RunResult;
   /** The commit times of the measured run's groups alone. */
   readonly commitTimes: LatencySnapshot;
+  /** The measured run's slow commits and state writes. */
+  readonly spans: WatchedSpans;
   readonly metrics: MetricsSnapshot;
 }
 
@@ -166,14 +177,17 @@ async function loadAndMeasure(engine: MintEngine, options: BenchOptions): Promis
   if ((options.warmup ?? 0) > 0) await measure(engine, source, loadPlan(options, { seconds: options.warmup, operations: undefined, progress: false }));
   const before = engine.metrics();
   const stopCommitWatch = watchCommits(engine);
+  const stopSpanWatch = watchSpans(engine);
   let commitTimes: LatencySnapshot;
+  let spans: WatchedSpans;
   let run: RunResult;
   try {
     run = await measure(engine, source, loadPlan(options, { seconds: options.seconds, operations: options.operations, progress: options.progress }));
   } finally {
     commitTimes = stopCommitWatch();
+    spans = stopSpanWatch();
   }
-  return { shape, before, run, commitTimes, metrics: engine.metrics() };
+  return { shape, before, run, commitTimes, spans, metrics: engine.metrics() };
 }
 
 async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchShape> {
@@ -194,6 +208,8 @@ async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchSh
 interface RunResult {
   readonly tally: RunTally;
   readonly seconds: number;
+  /** When the run started and ended (performance.now() readings). */
+  readonly span: { readonly startMs: number; readonly endMs: number };
   readonly cpuMicros: number;
   readonly mainCpuMicros: number | undefined;
   /** Time the main thread, and all threads together, were ready to run but waited for a core. */
@@ -201,6 +217,10 @@ interface RunResult {
   readonly threadsWaitMicros: number | undefined;
   readonly latencyMs: BenchReport['latencyMs'];
   readonly gc: GcPauses;
+  /** The main thread's collection pauses of longPauseMs or more. */
+  readonly longPauses: TimeSpans;
+  /** The run's slowest answers (tail-attribution.ts). */
+  readonly slowAnswers: SlowAnswers;
   readonly allocation: Allocation;
   /** The open loop's own figures; undefined for the closed loop. */
   readonly paced: PacedResult | undefined;
@@ -237,14 +257,19 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadSchedTimes();
   const threadsBefore = processSchedTimes();
-  const stopGcWatch = watchGcPauses();
+  const longPauses = new TimeSpans();
+  const stopGcWatch = watchGcPauses(longPauses);
+  const slowAnswers = new SlowAnswers();
   const stopAllocationWatch = watchAllocation();
   const started = performance.now();
   // A timer ends the closed loop, not a clock read per call: the driver shares the engine's thread.
   // The open loop ends once it has sent its count, late if the engine could not keep up.
   let timeUp = false;
   const deadline = options.rate === undefined ? setTimeout(() => (timeUp = true), durationMs) : undefined;
-  const ticker = setInterval(() => bar?.update(byTime ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations }), 250);
+  const ticker = setInterval(() => {
+    bar?.update(byTime ? Math.round((performance.now() - started) / 1000) : tally.operations, { ops: tally.operations });
+    keepSlowest(slowAnswers, latency);
+  }, 250);
   let issued = 0;
   const host: LaneHost<Drawn> = {
     next: () => {
@@ -257,6 +282,7 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
     },
     answered: (result, original, duplicate, latencyMs) => {
       latency.record(Math.max(1, Math.round(latencyMs * 1e6)));
+      slowAnswers.offer(latencyMs);
       tallyAnswer(result, original, duplicate, tally, source);
     },
     rejected: (error) => {
@@ -290,7 +316,22 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, allocation, paced };
+  return { tally, seconds, span: { startMs: started, endMs: ended }, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, longPauses, slowAnswers, allocation, paced };
+}
+
+/**
+ * Answers the run keeps whatever their latency before it sets a threshold: a run's first half second
+ * runs cold code, and a threshold set from those answers alone would stay above its final p99.
+ */
+const slowThresholdAnswersMin = 100_000;
+
+/**
+ * Sets the threshold of the answers kept to the latencies' p90 so far (their p99 once half the room
+ * is used, in a long run), so that those at or above the run's final p99 are kept.
+ */
+function keepSlowest(answers: SlowAnswers, latency: RecordableHistogram): void {
+  if (latency.count < slowThresholdAnswersMin) return;
+  answers.thresholdMs = latency.percentile(answers.count > slowAnswersMax / 2 ? 99 : 90) / 1e6;
 }
 
 /** Microseconds of `field` between two readings, or undefined where either is missing. */
@@ -340,6 +381,19 @@ function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) =>
   return `${n(count)} on the main thread (${kinds}): ${total}`;
 }
 
+/** Where the slowest answers were, in one line. */
+function describeTail(tail: TailAttribution, operations: number, n: (value: number) => string): string {
+  const pct = (share: number): string => `${Math.round(100 * share)}%`;
+  const of = `the ${n(tail.answers)} answers at or above the p99 (of ~${n(operations / 100)})`;
+  const chance = tail.byChance;
+  const kinds = [
+    `${pct(tail.duringStateWrite)} overlapped a state write (by chance ${pct(chance.stateWrite)})`,
+    `${pct(tail.overlappingGcPause)} a collection pause of ${longPauseMs} ms or more (${pct(chance.gcPause)})`,
+    `${pct(tail.overlappingSlowCommit)} a log commit of ${slowCommitMs} ms or more (${pct(chance.slowCommit)})`,
+  ];
+  return `${of}: ${kinds.join(', ')}; ${pct(tail.overlappingNone)} none of these`;
+}
+
 function progressBar(byTime: boolean, total: number): SingleBar {
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
   bar.start(total, 0, { ops: 0 });
@@ -385,6 +439,7 @@ function printReport(
   const times = (c: CommitTimes): string => `p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
   log(`commit time     ${times(report.commitMs)} per group, hand-off to durable (during the run); store ceiling run ${times(report.storeCeilingCommitMs)}`);
   log(`state writes    ${n(totals.keyWrites)} key writes and ${n(totals.checkpoints)} checkpoints during the run (to state.mdb, off the commit path)`);
+  log(`latency tail    ${describeTail(report.tail, run.tally.operations, n)}`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   // Past ~45M keys live at once the filter fills, and new keys are checked on disk more and more often.
   const filtered = `${n(metrics.idempotencyKeysInFilter)} keys in the filter of keys on disk (it holds ~67M at the engine's default)`;

@@ -6,6 +6,10 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { assert } from '../domain/errors.js';
+import type { TimeSpans } from '../engine/time-spans.js';
+
+/** A pause this long or longer goes into the spans the report sets against its slowest answers. */
+export const longPauseMs = 2;
 
 export interface GcPauses {
   /** Young-generation collections (scavenges). */
@@ -26,9 +30,10 @@ function kindOf(entry: PerformanceEntry): number | undefined {
 
 /**
  * Starts counting the pauses that begin from now on; the function returned stops and gives the
- * pauses that began before `endedAt` (a `performance.now()` reading, the end of the run).
+ * pauses that began before `endedAt` (a `performance.now()` reading, the end of the run). Those of
+ * `longPauseMs` or more also go into `long`, if given.
  */
-export function watchGcPauses(): (endedAt: number) => Promise<GcPauses> {
+export function watchGcPauses(long?: TimeSpans): (endedAt: number) => Promise<GcPauses> {
   const startedAt = performance.now();
   const tally = { scavenges: 0, fullCollections: 0, otherPauses: 0, totalMs: 0, longestMs: 0 };
   let endedAt = Number.POSITIVE_INFINITY;
@@ -42,6 +47,7 @@ export function watchGcPauses(): (endedAt: number) => Promise<GcPauses> {
       else tally.otherPauses++;
       tally.totalMs += entry.duration;
       tally.longestMs = Math.max(tally.longestMs, entry.duration);
+      if (entry.duration >= longPauseMs) long?.add(entry.startTime, entry.startTime + entry.duration);
     }
   };
   const observer = new PerformanceObserver((list) => count(list.getEntries()));

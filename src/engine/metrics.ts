@@ -3,6 +3,7 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { assert } from '../domain/errors.js';
 import { opKinds } from '../domain/op-kind.js';
+import { TimeSpans } from './time-spans.js';
 
 export interface LatencySnapshot {
   readonly count: number;
@@ -76,6 +77,16 @@ export interface MetricsSnapshot {
   readonly deadlockCycles: number;
 }
 
+/** A log commit this slow or slower is kept by a watch of the spans: over twice a commit's median
+ * at full load here, and what most answers in the latency tail overlapped (README, Benchmarks). */
+export const slowCommitMs = 3;
+
+/** What a watch of the spans kept: the slow log commits, and the state writes. */
+export interface WatchedSpans {
+  readonly slowCommits: TimeSpans;
+  readonly stateWrites: TimeSpans;
+}
+
 /** Latency bucket bounds for the Prometheus histogram, in seconds. */
 export const latencyBoundsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
@@ -115,6 +126,8 @@ export class EngineMetrics {
   readonly #commits = new Durations();
   /** The commits since watchCommits() was called, while it watches (a benchmark's measured run). */
   #commitWatch: Durations | undefined = undefined;
+  /** The slow commits and the state writes since watchSpans() was called, while it watches. */
+  #spanWatch: WatchedSpans | undefined = undefined;
   /** The time a slice of answers began (answering()), or NaN outside one. */
   #answerClock = Number.NaN;
   checkpoints = 0;
@@ -151,10 +164,35 @@ export class EngineMetrics {
     this.#latency.record(Math.max(0, now - startedMs) / 1000);
   }
 
-  /** A log group went from the pipeline to durable in `ms`. */
+  /** A log group went from the pipeline to durable in `ms`, ending now. */
   recordCommit(ms: number): void {
     this.#commits.record(ms / 1000);
     this.#commitWatch?.record(ms / 1000);
+    const spans = this.#spanWatch;
+    if (spans !== undefined && ms >= slowCommitMs) {
+      const end = performance.now();
+      spans.slowCommits.add(end - ms, end);
+    }
+  }
+
+  /** A key write or a checkpoint ran from `startMs` to `endMs` (performance.now() readings). */
+  recordStateWrite(startMs: number, endMs: number): void {
+    this.#spanWatch?.stateWrites.add(startMs, endMs);
+  }
+
+  /**
+   * Starts keeping the spans of the log commits of `slowCommitMs` or more and of the state writes
+   * (key writes and checkpoints) that end from now on; the function returned stops and gives them.
+   */
+  watchSpans(): () => WatchedSpans {
+    assert(this.#spanWatch === undefined, 'one watch of the spans at a time');
+    const watch: WatchedSpans = { slowCommits: new TimeSpans(), stateWrites: new TimeSpans() };
+    this.#spanWatch = watch;
+    return () => {
+      assert(this.#spanWatch === watch, 'a watch of the spans stops once');
+      this.#spanWatch = undefined;
+      return watch;
+    };
   }
 
   /**

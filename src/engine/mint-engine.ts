@@ -28,7 +28,7 @@ import {
   requireRecord,
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome, type WorkSpec } from './engine-core.js';
-import type { EngineMetrics, LatencySnapshot, LockSnapshot, MetricsSnapshot } from './metrics.js';
+import type { EngineMetrics, LatencySnapshot, LockSnapshot, MetricsSnapshot, WatchedSpans } from './metrics.js';
 import { PrometheusExporter } from './prometheus.js';
 import { prometheusContentType } from 'prom-client';
 import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
@@ -120,6 +120,14 @@ let metricsOf: (engine: MintEngine) => EngineMetrics;
  */
 export function watchCommits(engine: MintEngine): () => LatencySnapshot {
   return metricsOf(engine).watchCommits();
+}
+
+/**
+ * Keeps, from now on, when the engine's slow log commits and its state writes ran; the function
+ * returned stops and gives them. The benchmark sets them against its slowest answers.
+ */
+export function watchSpans(engine: MintEngine): () => WatchedSpans {
+  return metricsOf(engine).watchSpans();
 }
 
 export class MintEngine {
