@@ -1,14 +1,15 @@
 // Goal: the metrics count every answer under its kind and outcome whichever path counted it (the hot
 // path's array or the map of the rest), time answers inside a slice to the slice's clock read, a
 // watch of the commits times only those made while it watched, and a watch of the spans keeps the
-// slow commits and the state writes (an engine's checkpoints among them) made while it watched;
-// method: fast-check sequences of answers against a map model, latencies with a slice clock set far
-// from the real one, commits of distinct durations before, during and after a watch, and an engine
-// that checkpoints every few records.
+// slow commits and the state writes (an engine's checkpoints among them) made while it watched, up
+// to its bound; method: fast-check sequences of answers against a map model, latencies with a slice
+// clock set far from the real one, commits of distinct durations before, during and after a watch,
+// spans past a small bound, and an engine that checkpoints every few records.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EngineMetrics, slowCommitMs } from '../dist/engine/metrics.js';
 import { watchSpans } from '../dist/engine/mint-engine.js';
+import { TimeSpans } from '../dist/engine/time-spans.js';
 import { freshEngine } from './fixtures/engine.js';
 import { opKindCode, opKinds, type OpKind } from '../dist/domain/op-kind.js';
 
@@ -92,6 +93,16 @@ describe('engine metrics', () => {
     }
     expect(stateWrites.count).toBe(1);
     expect([stateWrites.startOf(0), stateWrites.endOf(0)]).toEqual([10, 30]);
+  });
+
+  it('keeps spans up to its bound, growing past its first room, and counts the rest', () => {
+    const spans = new TimeSpans(100);
+    for (let i = 0; i < 130; i++) spans.add(i, i + 0.5);
+    expect(spans.count).toBe(100);
+    expect(spans.dropped).toBe(30);
+    expect([spans.startOf(99), spans.endOf(99)]).toEqual([99, 99.5]);
+    expect(() => spans.endOf(100)).toThrow();
+    expect(() => spans.add(2, 1)).toThrow(/ends after it starts/);
   });
 
   it("records an engine's checkpoints as state writes while the spans are watched", async () => {
