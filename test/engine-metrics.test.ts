@@ -1,14 +1,14 @@
 // Goal: the metrics count every answer under its kind and outcome whichever path counted it (the hot
 // path's array or the map of the rest), time answers inside a slice to the slice's clock read, a
-// watch of the commits times only those made while it watched, and a watch of the spans keeps the
-// slow commits and the state writes (an engine's checkpoints among them) made while it watched, up
-// to its bound; method: fast-check sequences of answers against a map model, latencies with a slice
-// clock set far from the real one, commits of distinct durations before, during and after a watch,
-// spans past a small bound, and an engine that checkpoints every few records.
+// watch of a run times only the commits made while it watched and keeps the spans of the slow
+// commits and the state writes (an engine's checkpoints among them) made meanwhile, up to a bound;
+// method: fast-check sequences of answers against a map model, latencies with a slice clock set far
+// from the real one, commits of distinct durations before, during and after a watch, spans past a
+// small bound, and an engine that checkpoints every few records.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EngineMetrics, slowCommitMs } from '../dist/engine/metrics.js';
-import { watchSpans } from '../dist/engine/mint-engine.js';
+import { watchRun } from '../dist/engine/mint-engine.js';
 import { TimeSpans } from '../dist/engine/time-spans.js';
 import { freshEngine } from './fixtures/engine.js';
 import { opKindCode, opKinds, type OpKind } from '../dist/domain/op-kind.js';
@@ -54,10 +54,10 @@ describe('engine metrics', () => {
     const metrics = new EngineMetrics();
     // Before: slow (a benchmark's set-up); during: 1 to 3 ms; after: slow again.
     for (let i = 0; i < 50; i++) metrics.recordCommit(40);
-    const stop = metrics.watchCommits();
-    expect(() => metrics.watchCommits()).toThrow(/one watch/);
+    const stop = metrics.watchRun();
+    expect(() => metrics.watchRun()).toThrow(/one watch/);
     for (const ms of [1, 2, 3, 2, 1]) metrics.recordCommit(ms);
-    const watched = stop();
+    const watched = stop().commits;
     metrics.recordCommit(80);
     expect(watched.count).toBe(5);
     expect(watched.p50).toBeCloseTo(2, 1);
@@ -67,16 +67,16 @@ describe('engine metrics', () => {
     expect(metrics.commitDurations().max).toBeGreaterThan(79);
     expect(() => stop()).toThrow(/stops once/);
     // A new watch may start once the last has stopped, and starts empty.
-    const again = metrics.watchCommits();
-    expect(again().count).toBe(0);
+    const again = metrics.watchRun();
+    expect(again().commits.count).toBe(0);
   });
 
-  it('keeps the spans of the slow commits and of the state writes made while a watch of them runs', () => {
+  it('keeps the spans of the slow commits and of the state writes made while a watch runs', () => {
     const metrics = new EngineMetrics();
     metrics.recordCommit(2 * slowCommitMs);
     metrics.recordStateWrite(1, 2);
-    const stop = metrics.watchSpans();
-    expect(() => metrics.watchSpans()).toThrow(/one watch/);
+    const stop = metrics.watchRun();
+    expect(() => metrics.watchRun()).toThrow(/one watch/);
     const before = performance.now();
     for (const ms of [slowCommitMs - 0.5, slowCommitMs, 4 * slowCommitMs, 1]) metrics.recordCommit(ms);
     metrics.recordStateWrite(10, 30);
@@ -89,6 +89,7 @@ describe('engine metrics', () => {
       // Each ends when it was recorded, and lasts its duration.
       expect(slowCommits.endOf(i)).toBeGreaterThanOrEqual(before);
       expect(slowCommits.endOf(i)).toBeLessThanOrEqual(after);
+      expect(slowCommits.lengthOf(i)).toBe(ms);
       expect(slowCommits.endOf(i) - slowCommits.startOf(i)).toBeCloseTo(ms, 6);
     }
     expect(stateWrites.count).toBe(1);
@@ -97,20 +98,20 @@ describe('engine metrics', () => {
 
   it('keeps spans up to its bound, growing past its first room, and counts the rest', () => {
     const spans = new TimeSpans(100);
-    for (let i = 0; i < 130; i++) spans.add(i, i + 0.5);
+    for (let i = 0; i < 130; i++) spans.add(i + 0.5, 0.5);
     expect(spans.count).toBe(100);
     expect(spans.dropped).toBe(30);
     expect([spans.startOf(99), spans.endOf(99)]).toEqual([99, 99.5]);
     expect(() => spans.endOf(100)).toThrow();
-    expect(() => spans.add(2, 1)).toThrow(/ends after it starts/);
+    expect(() => spans.add(2, -1)).toThrow(/ends after it starts/);
   });
 
-  it("records an engine's checkpoints as state writes while the spans are watched", async () => {
+  it("records an engine's checkpoints as state writes while its run is watched", async () => {
     const fixture = await freshEngine({ mintRateLimit: null, checkpointEveryRecords: 5, reserves: 'off' });
     try {
       const { engine } = fixture;
       await engine.createAccount('a');
-      const stop = watchSpans(engine);
+      const stop = watchRun(engine);
       const started = performance.now();
       for (let i = 0; i < 40; i++) await engine.mint({ account: 'a', amount: 1n, chain: 'base', idempotencyKey: `k${i}` });
       // A checkpoint runs after its records are durable: wait until one has ended (bounded).

@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { SingleBar } from 'cli-progress';
-import { MintEngine, watchCommits, watchSpans } from '../engine/mint-engine.js';
-import { slowCommitMs, type LatencySnapshot, type MetricsSnapshot, type WatchedSpans } from '../engine/metrics.js';
+import { MintEngine, watchRun } from '../engine/mint-engine.js';
+import { slowCommitMs, type MetricsSnapshot, type RunWatch } from '../engine/metrics.js';
 import type { MintEngineOptions } from '../engine/options.js';
 import { TimeSpans } from '../engine/time-spans.js';
 import type { Durability } from '../store/store.js';
@@ -114,7 +114,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const engineOptions: MintEngineOptions = { path, workers: options.workers, maxAccounts: Math.max(16, options.accounts), mintRateLimit: null, durability: options.durability };
   try {
     const engine = await MintEngine.open(engineOptions);
-    const { shape, before, run, commitTimes, spans, metrics } = await closingOnFailure(engine, (open) => loadAndMeasure(open, options));
+    const { shape, before, run, watched, metrics } = await closingOnFailure(engine, (open) => loadAndMeasure(open, options));
     const stateWrites = { keyWrites: metrics.keyWrites - before.keyWrites, checkpoints: metrics.checkpoints - before.checkpoints };
     await engine.close();
     const records = metrics.commit.records - before.commit.records;
@@ -138,14 +138,14 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       warmupSeconds: options.warmup ?? 0,
       mainThreadCpuMicrosPerOperation: run.mainCpuMicros === undefined ? null : round(run.mainCpuMicros / Math.max(1, run.tally.operations), 2),
       cpuMicrosPerMint: run.tally.mints === 0 ? null : round(run.cpuMicros / run.tally.mints, 2),
-      commitMs: { p50: round(commitTimes.p50, 3), p99: round(commitTimes.p99, 3), max: round(commitTimes.max, 3) },
+      commitMs: { p50: round(watched.commits.p50, 3), p99: round(watched.commits.p99, 3), max: round(watched.commits.max, 3) },
       storeCeilingCommitMs: ceiling.commitMs,
       mainThreadWaitShare: run.mainWaitMicros === undefined ? null : round(run.mainWaitMicros / (run.seconds * 1e6), 3),
       threadsWaitingForCore: run.threadsWaitMicros === undefined ? null : round(run.threadsWaitMicros / (run.seconds * 1e6), 2),
       nodeFlags: nodeFlags(),
       mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
       mainThreadBytesPerOperation: Math.round(run.allocation.bytes / Math.max(1, run.tally.operations)),
-      tail: attributeTail(run.slowAnswers, run.latencyMs.p99, { stateWrites: spans.stateWrites, gcPauses: run.longPauses, slowCommits: spans.slowCommits }, run.span),
+      tail: attributeTail(run.slowAnswers, run.latencyMs.p99, { stateWrites: watched.stateWrites, gcPauses: run.longPauses, slowCommits: watched.slowCommits }, run.span),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds, ...stateWrites }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -161,10 +161,8 @@ interface Measured {
   /** Before the measured run: the set-up's and the warm-up's records end at its durable sequence. */
   readonly before: MetricsSnapshot;
   readonly run: RunResult;
-  /** The commit times of the measured run's groups alone. */
-  readonly commitTimes: LatencySnapshot;
-  /** The measured run's slow commits and state writes. */
-  readonly spans: WatchedSpans;
+  /** The commit times of the measured run's groups alone, and its slow commits' and state writes' spans. */
+  readonly watched: RunWatch;
   readonly metrics: MetricsSnapshot;
 }
 
@@ -176,18 +174,15 @@ async function loadAndMeasure(engine: MintEngine, options: BenchOptions): Promis
   // the setup, it is left out of the figures and of the log records the verification counts.
   if ((options.warmup ?? 0) > 0) await measure(engine, source, loadPlan(options, { seconds: options.warmup, operations: undefined, progress: false }));
   const before = engine.metrics();
-  const stopCommitWatch = watchCommits(engine);
-  const stopSpanWatch = watchSpans(engine);
-  let commitTimes: LatencySnapshot;
-  let spans: WatchedSpans;
+  const stopWatch = watchRun(engine);
+  let watched: RunWatch;
   let run: RunResult;
   try {
     run = await measure(engine, source, loadPlan(options, { seconds: options.seconds, operations: options.operations, progress: options.progress }));
   } finally {
-    commitTimes = stopCommitWatch();
-    spans = stopSpanWatch();
+    watched = stopWatch();
   }
-  return { shape, before, run, commitTimes, spans, metrics: engine.metrics() };
+  return { shape, before, run, watched, metrics: engine.metrics() };
 }
 
 async function setUp(engine: MintEngine, options: BenchOptions): Promise<BenchShape> {
@@ -331,7 +326,7 @@ const slowThresholdAnswersMin = 100_000;
  */
 function keepSlowest(answers: SlowAnswers, latency: RecordableHistogram): void {
   if (latency.count < slowThresholdAnswersMin) return;
-  answers.thresholdMs = latency.percentile(answers.count > slowAnswersMax / 2 ? 99 : 90) / 1e6;
+  answers.thresholdMs = latency.percentile(answers.spans.count > slowAnswersMax / 2 ? 99 : 90) / 1e6;
 }
 
 /** Microseconds of `field` between two readings, or undefined where either is missing. */

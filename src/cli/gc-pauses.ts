@@ -47,7 +47,7 @@ export function watchGcPauses(long?: TimeSpans): (endedAt: number) => Promise<Gc
       else tally.otherPauses++;
       tally.totalMs += entry.duration;
       tally.longestMs = Math.max(tally.longestMs, entry.duration);
-      if (entry.duration >= longPauseMs) long?.add(entry.startTime, entry.startTime + entry.duration);
+      if (entry.duration >= longPauseMs) long?.add(entry.startTime + entry.duration, entry.duration);
     }
   };
   const observer = new PerformanceObserver((list) => count(list.getEntries()));

@@ -6,83 +6,30 @@
 // learns its own latencies (bench.ts: about its p90 so far), so that a run of any length keeps a few
 // percent of them, and the line says how many of the 1% it kept.
 import { assert } from '../domain/errors.js';
-import type { TimeSpans } from '../engine/time-spans.js';
+import { TimeSpans } from '../engine/time-spans.js';
 
 /** Answers kept at most: 32 MiB, ~70 s of a run at 300,000 a second above its p90 (past half of it
  * the benchmark keeps only those above the p99 so far). */
 export const slowAnswersMax = 1 << 21;
 
-/** The answers at least as slow as `thresholdMs` was when each came: when it ended and how long it took. */
+/** The answers at least as slow as `thresholdMs` was when each came. */
 export class SlowAnswers {
-  readonly #max: number;
-  #ends: Float64Array<ArrayBuffer>;
-  #latencies: Float64Array<ArrayBuffer>;
-  #count = 0;
+  /** Each answer kept as the span it was in flight: ending when it came, as long as it took. */
+  readonly spans: TimeSpans;
   /** Answers faster than this (ms) are not kept; the run sets it as it learns its latencies. */
   thresholdMs = 0;
-  /** Answers that came with no room left, even after the faster ones kept were let go. */
-  dropped = 0;
 
   constructor(max = slowAnswersMax) {
-    assert(Number.isSafeInteger(max), 'a whole number of answers is kept');
-    assert(max > 0, 'at least one answer is kept');
-    this.#max = max;
-    this.#ends = new Float64Array(Math.min(1024, max));
-    this.#latencies = new Float64Array(Math.min(1024, max));
-  }
-
-  get count(): number {
-    return this.#count;
+    this.spans = new TimeSpans(max);
   }
 
   /** An answer that took `latencyMs`, ending now; a compare and nothing more unless it is slow. */
   offer(latencyMs: number): void {
     if (latencyMs < this.thresholdMs) return;
-    if (this.#count === this.#ends.length && !this.#room()) {
-      this.dropped++;
-      return;
-    }
-    this.#ends[this.#count] = performance.now();
-    this.#latencies[this.#count] = latencyMs;
-    this.#count++;
+    // At the bound, the answers kept that are now under the threshold go first.
+    if (this.spans.full) this.spans.keepLasting(this.thresholdMs);
+    this.spans.add(performance.now(), latencyMs);
   }
-
-  endOf(i: number): number {
-    assert(i >= 0, 'an answer read is kept');
-    assert(i < this.#count, 'an answer read is kept');
-    return this.#ends[i] ?? 0;
-  }
-
-  latencyOf(i: number): number {
-    assert(i >= 0, 'an answer read is kept');
-    assert(i < this.#count, 'an answer read is kept');
-    return this.#latencies[i] ?? 0;
-  }
-
-  /** Grows the arrays, or once they are at the bound lets go of the answers now under the threshold. */
-  #room(): boolean {
-    if (this.#ends.length < this.#max) {
-      const length = Math.min(2 * this.#ends.length, this.#max);
-      this.#ends = grown(this.#ends, length);
-      this.#latencies = grown(this.#latencies, length);
-      return true;
-    }
-    let kept = 0;
-    for (let i = 0; i < this.#count; i++) {
-      if ((this.#latencies[i] ?? 0) < this.thresholdMs) continue;
-      this.#ends[kept] = this.#ends[i] ?? 0;
-      this.#latencies[kept] = this.#latencies[i] ?? 0;
-      kept++;
-    }
-    this.#count = kept;
-    return kept < this.#max;
-  }
-}
-
-function grown(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
-  const next = new Float64Array(length);
-  next.set(array);
-  return next;
 }
 
 /** The spans the slowest answers are set against. */
@@ -113,10 +60,11 @@ export function attributeTail(answers: SlowAnswers, p99Ms: number, spans: TailSp
   const hits = [0, 0, 0];
   let counted = 0;
   let none = 0;
-  for (let i = 0; i < answers.count; i++) {
-    const latency = answers.latencyOf(i);
+  const kept = answers.spans;
+  for (let i = 0; i < kept.count; i++) {
+    const latency = kept.lengthOf(i);
     if (latency < p99Ms) continue;
-    const end = answers.endOf(i);
+    const end = kept.endOf(i);
     counted++;
     let any = false;
     kinds.forEach((index, k) => {
@@ -148,7 +96,7 @@ class SpanIndex {
     const order = Array.from({ length: spans.count }, (_, i) => i).sort((a, b) => spans.endOf(a) - spans.endOf(b));
     this.#starts = Float64Array.from(order, (i) => spans.startOf(i));
     this.#ends = Float64Array.from(order, (i) => spans.endOf(i));
-    this.#longest = order.reduce((most, i) => Math.max(most, spans.endOf(i) - spans.startOf(i)), 0);
+    this.#longest = order.reduce((most, i) => Math.max(most, spans.lengthOf(i)), 0);
   }
 
   /**

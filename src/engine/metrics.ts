@@ -81,8 +81,20 @@ export interface MetricsSnapshot {
  * at full load here, and what most answers in the latency tail overlapped (README, Benchmarks). */
 export const slowCommitMs = 3;
 
-/** What a watch of the spans kept: the slow log commits, and the state writes. */
-export interface WatchedSpans {
+/**
+ * What a watch of a run (a benchmark's measured run) kept: its commits' times apart from those
+ * since open (which include a benchmark's set-up, of large groups), and the spans of its slow log
+ * commits and of its state writes (key writes and checkpoints).
+ */
+export interface RunWatch {
+  readonly commits: LatencySnapshot;
+  readonly slowCommits: TimeSpans;
+  readonly stateWrites: TimeSpans;
+}
+
+/** A watch of a run while it runs. */
+interface Watching {
+  readonly commits: Durations;
   readonly slowCommits: TimeSpans;
   readonly stateWrites: TimeSpans;
 }
@@ -124,10 +136,8 @@ export class EngineMetrics {
   readonly #done = new Float64Array(2 * opKinds.length);
   readonly #latency = new Durations();
   readonly #commits = new Durations();
-  /** The commits since watchCommits() was called, while it watches (a benchmark's measured run). */
-  #commitWatch: Durations | undefined = undefined;
-  /** The slow commits and the state writes since watchSpans() was called, while it watches. */
-  #spanWatch: WatchedSpans | undefined = undefined;
+  /** What a watch of a run keeps since watchRun() was called, while it watches. */
+  #watch: Watching | undefined = undefined;
   /** The time a slice of answers began (answering()), or NaN outside one. */
   #answerClock = Number.NaN;
   checkpoints = 0;
@@ -167,46 +177,29 @@ export class EngineMetrics {
   /** A log group went from the pipeline to durable in `ms`, ending now. */
   recordCommit(ms: number): void {
     this.#commits.record(ms / 1000);
-    this.#commitWatch?.record(ms / 1000);
-    const spans = this.#spanWatch;
-    if (spans !== undefined && ms >= slowCommitMs) {
-      const end = performance.now();
-      spans.slowCommits.add(end - ms, end);
-    }
+    const watch = this.#watch;
+    if (watch === undefined) return;
+    watch.commits.record(ms / 1000);
+    if (ms >= slowCommitMs) watch.slowCommits.add(performance.now(), ms);
   }
 
   /** A key write or a checkpoint ran from `startMs` to `endMs` (performance.now() readings). */
   recordStateWrite(startMs: number, endMs: number): void {
-    this.#spanWatch?.stateWrites.add(startMs, endMs);
+    this.#watch?.stateWrites.add(endMs, endMs - startMs);
   }
 
   /**
-   * Starts keeping the spans of the log commits of `slowCommitMs` or more and of the state writes
-   * (key writes and checkpoints) that end from now on; the function returned stops and gives them.
+   * Starts watching a run: the commits (their times, and the spans of those of `slowCommitMs` or
+   * more) and the state writes that end from now on. The function returned stops and gives them.
    */
-  watchSpans(): () => WatchedSpans {
-    assert(this.#spanWatch === undefined, 'one watch of the spans at a time');
-    const watch: WatchedSpans = { slowCommits: new TimeSpans(), stateWrites: new TimeSpans() };
-    this.#spanWatch = watch;
+  watchRun(): () => RunWatch {
+    assert(this.#watch === undefined, 'one watch of a run at a time');
+    const watch: Watching = { commits: new Durations(), slowCommits: new TimeSpans(), stateWrites: new TimeSpans() };
+    this.#watch = watch;
     return () => {
-      assert(this.#spanWatch === watch, 'a watch of the spans stops once');
-      this.#spanWatch = undefined;
-      return watch;
-    };
-  }
-
-  /**
-   * Starts timing the commits from now on apart from those since open (which include, in a
-   * benchmark, the set-up's large groups); the function returned stops and gives their quantiles.
-   */
-  watchCommits(): () => LatencySnapshot {
-    assert(this.#commitWatch === undefined, 'one watch of the commits at a time');
-    const watch = new Durations();
-    this.#commitWatch = watch;
-    return () => {
-      assert(this.#commitWatch === watch, 'a watch of the commits stops once');
-      this.#commitWatch = undefined;
-      return watch.snapshot();
+      assert(this.#watch === watch, 'a watch of a run stops once');
+      this.#watch = undefined;
+      return { commits: watch.commits.snapshot(), slowCommits: watch.slowCommits, stateWrites: watch.stateWrites };
     };
   }
 

@@ -28,7 +28,7 @@ import {
   requireRecord,
 } from '../domain/validate.js';
 import { EngineCore, lmdbStoreFactory, type Answer, type StoreFactory, type WorkOutcome, type WorkSpec } from './engine-core.js';
-import type { EngineMetrics, LatencySnapshot, LockSnapshot, MetricsSnapshot, WatchedSpans } from './metrics.js';
+import type { EngineMetrics, LatencySnapshot, LockSnapshot, MetricsSnapshot, RunWatch } from './metrics.js';
 import { PrometheusExporter } from './prometheus.js';
 import { prometheusContentType } from 'prom-client';
 import { waitBucketsUs, type LockMetrics } from '../shm/thread-table.js';
@@ -115,19 +115,12 @@ export interface SupplyView {
 let metricsOf: (engine: MintEngine) => EngineMetrics;
 
 /**
- * Times the engine's log-group commits from now on; the function returned stops and gives their
- * quantiles. The benchmark uses it so that its commit figures cover its measured run alone.
+ * Watches the engine's run from now on: its log-group commits' times, and when its slow commits and
+ * its state writes ran; the function returned stops and gives them. The benchmark uses it so that
+ * its commit figures cover its measured run alone, and sets the spans against its slowest answers.
  */
-export function watchCommits(engine: MintEngine): () => LatencySnapshot {
-  return metricsOf(engine).watchCommits();
-}
-
-/**
- * Keeps, from now on, when the engine's slow log commits and its state writes ran; the function
- * returned stops and gives them. The benchmark sets them against its slowest answers.
- */
-export function watchSpans(engine: MintEngine): () => WatchedSpans {
-  return metricsOf(engine).watchSpans();
+export function watchRun(engine: MintEngine): () => RunWatch {
+  return metricsOf(engine).watchRun();
 }
 
 export class MintEngine {
