@@ -22,6 +22,7 @@ describe('bench lanes', () => {
     let mostInFlight = 0;
     let answered = 0;
     let rejected = 0;
+    const startedAt = performance.now();
     const host: LaneHost = {
       next(): Issued | undefined {
         if (sent === total) return undefined;
@@ -34,9 +35,12 @@ describe('bench lanes', () => {
         return { request, id: undefined };
       },
       lastWasDuplicate: false,
-      answered(result, _issued, _duplicate, latencyMs) {
+      answered(result, _issued, _duplicate, latencyMs, atMs) {
         expect(result['ok']).toBe(true);
         expect(latencyMs).toBeGreaterThanOrEqual(0);
+        // The answer's time is a clock reading of its own, after its request was sent.
+        expect(atMs - latencyMs).toBeGreaterThanOrEqual(startedAt);
+        expect(atMs).toBeLessThanOrEqual(performance.now());
         inFlight--;
         answered++;
       },

@@ -34,11 +34,12 @@ function recordingHost(accounts: readonly string[], invalidEvery = 0): { host: L
       return { request: { kind: 'mint', args: { account: accounts[n % accounts.length] ?? '', amount, chain: 'ethereum', idempotencyKey: `p${n}` } }, id: undefined };
     },
     lastWasDuplicate: false,
-    answered(result, _issued, _duplicate, latencyMs) {
+    answered(result, _issued, _duplicate, latencyMs, atMs) {
       expect(result['ok']).toBe(true);
+      expect(atMs).toBeLessThanOrEqual(performance.now());
       seen.inFlight--;
       seen.latencies.push(latencyMs);
-      seen.answeredAt.push(performance.now());
+      seen.answeredAt.push(atMs);
     },
     rejected(error) {
       expect((error as { code?: string }).code).toBe('ERR_INVALID_ARGUMENT');
@@ -130,8 +131,8 @@ describe('bench open loop', () => {
       get lastWasDuplicate() {
         return false;
       },
-      answered(result, issued, duplicate, latencyMs) {
-        host.answered(result, issued, duplicate, latencyMs);
+      answered(result, issued, duplicate, latencyMs, atMs) {
+        host.answered(result, issued, duplicate, latencyMs, atMs);
         if (seen.latencies.length === 50) throw new Error('tally bug');
       },
     };

@@ -27,7 +27,7 @@ describe('shardmint bench', () => {
     expect(run.stdout).toMatch(/^idempotency\s.*; [\d,]+ keys in the filter of keys on disk/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
-      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds', 'tail'].sort(),
+      ['commitMs', 'cpuMicrosPerMint', 'cpuMicrosPerOperation', 'efficiency', 'latencyMs', 'mainThreadCpuMicrosPerOperation', 'mintsPerSecond', 'operationsPerSecond', 'mainThreadWaitShare', 'peakRssBytes', 'sharedBytesPerAccount', 'storeCeilingCommitMs', 'storeCeilingOperationsPerSecond', 'threadsWaitingForCore', 'verified', 'nodeFlags', 'mainThreadGcPauses', 'mainThreadBytesPerOperation', 'offeredOperationsPerSecond', 'sendLateMaxMs', 'unsentRequests', 'warmupSeconds', 'tail', 'windows'].sort(),
     );
     // The closed loop: no offered rate, no warm-up.
     expect(report['offeredOperationsPerSecond']).toBeNull();
@@ -84,6 +84,23 @@ describe('shardmint bench', () => {
     expect(kept).toBe(tail.answers);
     expect(kept).toBeGreaterThanOrEqual(0.5 * (expected ?? 0));
     expect(kept).toBeGreaterThan(0);
+    // A 3 s run has 29 or 30 whole windows of 100 ms; their rates are answers a second, in order.
+    const windows = report['windows'] as Record<string, number>;
+    expect(Object.keys(windows).sort()).toEqual(['byChanceStateWrite', 'dips', 'dipsDuringStateWrite', 'medianPerSecond', 'p1PerSecond', 'slowestPerSecond', 'windowMs', 'windows']);
+    expect(windows['windowMs']).toBe(100);
+    expect(windows['windows']).toBeGreaterThanOrEqual(29);
+    expect(windows['windows']).toBeLessThanOrEqual(31);
+    expect(windows['slowestPerSecond']).toBeLessThanOrEqual(windows['p1PerSecond'] as number);
+    expect(windows['p1PerSecond']).toBeLessThanOrEqual(windows['medianPerSecond'] as number);
+    expect(windows['medianPerSecond']).toBeGreaterThan(0);
+    expect(windows['dips']).toBeLessThan(windows['windows'] as number);
+    // The windows count the run's answers as answers a second: their median is of the run's order.
+    expect(windows['medianPerSecond']).toBeGreaterThan(0.25 * (report['operationsPerSecond'] as number));
+    expect(windows['medianPerSecond']).toBeLessThan(4 * (report['operationsPerSecond'] as number));
+    const dips = /^throughput dips ([\d,]+) windows of 100 ms: median ([\d,]+)\/s, p1 [\d,]+\/s, slowest [\d,]+\/s; ([\d,]+) under half the median(, \d+% of them during a state write \(by chance \d+%\))?$/m.exec(run.stdout);
+    expect(dips).not.toBeNull();
+    expect(Number((dips?.[1] ?? '').replaceAll(',', ''))).toBe(windows['windows']);
+    expect(Number((dips?.[3] ?? '').replaceAll(',', ''))).toBe(windows['dips']);
     expect(run.stdout).toMatch(/^gc pauses\s+[\d,]+ on the main thread \([\d,]+ scavenges, [\d,]+ full collections, [\d,]+ other\): [\d,]+ ms in all \(\d+\.\d% of the run\), longest \d+\.\d ms$/m);
     // Fewer accepted mints than operations (the mix has other kinds and replays): more CPU per mint.
     expect(report['cpuMicrosPerMint']).toBeGreaterThan(report['cpuMicrosPerOperation'] as number);

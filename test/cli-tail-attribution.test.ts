@@ -23,18 +23,10 @@ function spansOf(list: readonly Span[]): TimeSpans {
 const span = fc.tuple(fc.integer({ min: runStart - 50, max: runEnd + 50 }), fc.integer({ min: 0, max: 40 })).map(([start, length]): Span => [start, start + length]);
 const spans = fc.array(span, { maxLength: 30 });
 
-/** Answers kept, as [end, latency]: SlowAnswers reads its clock at offer(), so the model gives them through a stand-in. */
+/** Answers kept, as [end, latency]. */
 function answersOf(list: ReadonlyArray<readonly [number, number]>): SlowAnswers {
   const answers = new SlowAnswers();
-  const realNow = performance.now.bind(performance);
-  try {
-    for (const [end, latency] of list) {
-      performance.now = () => end;
-      answers.offer(latency);
-    }
-  } finally {
-    performance.now = realNow;
-  }
+  for (const [end, latency] of list) answers.offer(latency, end);
   return answers;
 }
 
@@ -73,19 +65,19 @@ describe('latency tail', () => {
   it('keeps every answer at least as slow as the threshold was, and at its bound lets the faster ones go first', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), { maxLength: 200 }), (offers) => {
-        // offers: [latency, threshold before it]; a bound of 16 answers.
+        // offers: [latency, threshold before it]; a bound of 16 answers; the i-th ends at i ms.
         const answers = new SlowAnswers(16);
-        const model: number[] = [];
+        const model: Array<readonly [number, number]> = [];
         let dropped = 0;
-        for (const [latency, threshold] of offers) {
+        offers.forEach(([latency, threshold], end) => {
           answers.thresholdMs = threshold;
-          answers.offer(latency);
-          if (latency < threshold) continue;
-          if (model.length === 16) model.splice(0, model.length, ...model.filter((kept) => kept >= threshold));
+          answers.offer(latency, end);
+          if (latency < threshold) return;
+          if (model.length === 16) model.splice(0, model.length, ...model.filter(([, kept]) => kept >= threshold));
           if (model.length === 16) dropped++;
-          else model.push(latency);
-        }
-        expect(Array.from({ length: answers.spans.count }, (_, i) => answers.spans.lengthOf(i))).toEqual(model);
+          else model.push([end, latency]);
+        });
+        expect(Array.from({ length: answers.spans.count }, (_, i) => [answers.spans.endOf(i), answers.spans.lengthOf(i)])).toEqual(model);
         expect(answers.spans.dropped).toBe(dropped);
       }),
     );

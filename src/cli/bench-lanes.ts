@@ -14,8 +14,8 @@ export interface LaneHost<T extends Issued = Issued> {
   next(): T | undefined;
   /** Whether the request next() returned last reuses an earlier one's key. */
   readonly lastWasDuplicate: boolean;
-  /** An answer, `latencyMs` after its request was sent. */
-  answered(result: Record<string, unknown>, issued: T, duplicate: boolean, latencyMs: number): void;
+  /** An answer that came at `atMs` (a `performance.now()` reading), `latencyMs` after its request was sent. */
+  answered(result: Record<string, unknown>, issued: T, duplicate: boolean, latencyMs: number, atMs: number): void;
   /** A request rejected (a typed error or a bug). */
   rejected(error: unknown): void;
 }
@@ -61,7 +61,7 @@ class Lane<T extends Issued> {
     // this answer's tally and its own drawing (about a microsecond), so it is never less than its own.
     const now = performance.now();
     try {
-      this.#run.host.answered(result as Record<string, unknown>, this.#issued as T, this.#duplicate, now - this.#sent);
+      this.#run.host.answered(result as Record<string, unknown>, this.#issued as T, this.#duplicate, now - this.#sent, now);
     } catch (error) {
       return this.#run.end(true, error);
     }

@@ -97,7 +97,7 @@ class PacedRun<T extends Issued> {
     const issued = flight.issued as T;
     this.#release(flight);
     try {
-      this.#host.answered(result, issued, flight.duplicate, now - flight.due);
+      this.#host.answered(result, issued, flight.duplicate, now - flight.due, now);
     } catch (error) {
       this.#end(error);
     }

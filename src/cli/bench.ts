@@ -24,6 +24,7 @@ import { measureStoreCeiling, type CommitTimes } from './store-ceiling.js';
 import { closingOnFailure } from './closing-on-failure.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { attributeTail, SlowAnswers, slowAnswersMax, type TailAttribution } from './tail-attribution.js';
+import { AnswerWindows, windowRates, type WindowRates } from './answer-windows.js';
 import { processSchedTimes, threadSchedTimes, type SchedTimes } from './thread-cpu.js';
 
 export interface BenchOptions {
@@ -98,6 +99,11 @@ export interface BenchReport {
    * log commit of 3 ms or more, and none of these.
    */
   readonly tail: TailAttribution;
+  /**
+   * The run's throughput by 100 ms window (answer-windows.ts): the median, 1st percentile and
+   * slowest window, how many dipped under half the median, and of those the share in a state write.
+   */
+  readonly windows: WindowRates;
 }
 
 export interface RunTally extends OutcomeTally {
@@ -146,6 +152,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       mainThreadGcPauses: { ...run.gc, totalMs: round(run.gc.totalMs, 3), longestMs: round(run.gc.longestMs, 3), shareOfRun: round(run.gc.totalMs / (run.seconds * 1000), 4) },
       mainThreadBytesPerOperation: Math.round(run.allocation.bytes / Math.max(1, run.tally.operations)),
       tail: attributeTail(run.slowAnswers, run.latencyMs.p99, { stateWrites: watched.stateWrites, gcPauses: run.longPauses, slowCommits: watched.slowCommits }, run.span),
+      windows: windowRates(run.windows, run.span.endMs, watched.stateWrites),
     };
     printReport(log, options, run, report, metrics, { records, groups, ceilingSeconds: ceiling.seconds, ...stateWrites }, verification.lines);
     if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -216,6 +223,8 @@ interface RunResult {
   readonly longPauses: TimeSpans;
   /** The run's slowest answers (tail-attribution.ts). */
   readonly slowAnswers: SlowAnswers;
+  /** Its answers counted by 100 ms window (answer-windows.ts). */
+  readonly windows: AnswerWindows;
   readonly allocation: Allocation;
   /** The open loop's own figures; undefined for the closed loop. */
   readonly paced: PacedResult | undefined;
@@ -257,6 +266,7 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const slowAnswers = new SlowAnswers();
   const stopAllocationWatch = watchAllocation();
   const started = performance.now();
+  const windows = new AnswerWindows(started);
   // A timer ends the closed loop, not a clock read per call: the driver shares the engine's thread.
   // The open loop ends once it has sent its count, late if the engine could not keep up.
   let timeUp = false;
@@ -275,9 +285,10 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
     get lastWasDuplicate() {
       return source.lastWasDuplicate;
     },
-    answered: (result, original, duplicate, latencyMs) => {
+    answered: (result, original, duplicate, latencyMs, atMs) => {
       latency.record(Math.max(1, Math.round(latencyMs * 1e6)));
-      slowAnswers.offer(latencyMs);
+      slowAnswers.offer(latencyMs, atMs);
+      windows.count(atMs);
       tallyAnswer(result, original, duplicate, tally, source);
     },
     rejected: (error) => {
@@ -311,7 +322,7 @@ async function measure(engine: MintEngine, source: RequestSource, options: LoadP
   const threadsWaitMicros = micros(threadsBefore, threadsAfter, 'waitNanos');
   const ms = (ns: number): number => round(ns / 1e6, 3);
   const latencyMs = { p50: ms(latency.percentile(50)), p95: ms(latency.percentile(95)), p99: ms(latency.percentile(99)), max: ms(latency.max) };
-  return { tally, seconds, span: { startMs: started, endMs: ended }, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, longPauses, slowAnswers, allocation, paced };
+  return { tally, seconds, span: { startMs: started, endMs: ended }, cpuMicros: cpu.user + cpu.system, mainCpuMicros, mainWaitMicros, threadsWaitMicros, latencyMs, gc, longPauses, slowAnswers, windows, allocation, paced };
 }
 
 /**
@@ -389,6 +400,13 @@ function describeTail(tail: TailAttribution, operations: number, n: (value: numb
   return `${of}: ${kinds.join(', ')}; ${pct(tail.overlappingNone)} none of these`;
 }
 
+/** The run's throughput by window, in one line: its spread, and its dips against the state writes. */
+function describeWindows(w: WindowRates, n: (value: number) => string): string {
+  const rates = `${n(w.windows)} windows of ${w.windowMs} ms: median ${n(w.medianPerSecond)}/s, p1 ${n(w.p1PerSecond)}/s, slowest ${n(w.slowestPerSecond)}/s`;
+  const during = w.dips === 0 ? '' : `, ${Math.round(100 * w.dipsDuringStateWrite)}% of them during a state write (by chance ${Math.round(100 * w.byChanceStateWrite)}%)`;
+  return `${rates}; ${n(w.dips)} under half the median${during}`;
+}
+
 function progressBar(byTime: boolean, total: number): SingleBar {
   const bar = new SingleBar({ format: `bench |{bar}| {value}/{total} ${byTime ? 's' : 'ops'} | {ops} ops`, noTTYOutput: true, notTTYSchedule: 5000 });
   bar.start(total, 0, { ops: 0 });
@@ -435,6 +453,7 @@ function printReport(
   log(`commit time     ${times(report.commitMs)} per group, hand-off to durable (during the run); store ceiling run ${times(report.storeCeilingCommitMs)}`);
   log(`state writes    ${n(totals.keyWrites)} key writes and ${n(totals.checkpoints)} checkpoints during the run (to state.mdb, off the commit path)`);
   log(`latency tail    ${describeTail(report.tail, run.tally.operations, n)}`);
+  log(`throughput dips ${describeWindows(report.windows, n)}`);
   log(`locks           ${n(metrics.locks.acquisitions)} acquisitions, ${n(metrics.locks.contended)} contended, longest wait ${metrics.locks.waitMaxMs.toFixed(2)} ms, timeouts ${metrics.locks.timeouts}`);
   // Past ~45M keys live at once the filter fills, and new keys are checked on disk more and more often.
   const filtered = `${n(metrics.idempotencyKeysInFilter)} keys in the filter of keys on disk (it holds ~67M at the engine's default)`;

@@ -5,8 +5,8 @@
 // it for every run. The answers kept are those at least as slow as a threshold the run sets as it
 // learns its own latencies (bench.ts: about its p90 so far), so that a run of any length keeps a few
 // percent of them, and the line says how many of the 1% it kept.
-import { assert } from '../domain/errors.js';
 import { TimeSpans } from '../engine/time-spans.js';
+import { SpanIndex } from './span-index.js';
 
 /** Answers kept at most: 32 MiB, ~70 s of a run at 300,000 a second above its p90 (past half of it
  * the benchmark keeps only those above the p99 so far). */
@@ -23,12 +23,12 @@ export class SlowAnswers {
     this.spans = new TimeSpans(max);
   }
 
-  /** An answer that took `latencyMs`, ending now; a compare and nothing more unless it is slow. */
-  offer(latencyMs: number): void {
+  /** An answer that took `latencyMs`, ending at `endMs`; a compare and nothing more unless it is slow. */
+  offer(latencyMs: number, endMs: number): void {
     if (latencyMs < this.thresholdMs) return;
     // At the bound, the answers kept that are now under the threshold go first.
     if (this.spans.full) this.spans.keepLasting(this.thresholdMs);
-    this.spans.add(performance.now(), latencyMs);
+    this.spans.add(endMs, latencyMs);
   }
 }
 
@@ -84,55 +84,4 @@ export function attributeTail(answers: SlowAnswers, p99Ms: number, spans: TailSp
     overlappingNone: share(none),
     byChance: { stateWrite: chance(kinds[0]), gcPause: chance(kinds[1]), slowCommit: chance(kinds[2]) },
   };
-}
-
-/** Spans ordered by their end, for the question whether any overlaps [from, to]. */
-class SpanIndex {
-  readonly #starts: Float64Array;
-  readonly #ends: Float64Array;
-  readonly #longest: number;
-
-  constructor(spans: TimeSpans) {
-    const order = Array.from({ length: spans.count }, (_, i) => i).sort((a, b) => spans.endOf(a) - spans.endOf(b));
-    this.#starts = Float64Array.from(order, (i) => spans.startOf(i));
-    this.#ends = Float64Array.from(order, (i) => spans.endOf(i));
-    this.#longest = order.reduce((most, i) => Math.max(most, spans.lengthOf(i)), 0);
-  }
-
-  /**
-   * Whether a span overlaps [from, to]: one that does ends at or after `from` and, being at most the
-   * longest span long, at or before `to` plus that; so only those are looked at.
-   */
-  overlaps(from: number, to: number): boolean {
-    const ends = this.#ends;
-    let low = 0;
-    let high = ends.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((ends[middle] ?? 0) < from) low = middle + 1;
-      else high = middle;
-    }
-    for (let j = low; j < ends.length && (ends[j] ?? 0) <= to + this.#longest; j++) {
-      if ((this.#starts[j] ?? 0) <= to) return true;
-    }
-    return false;
-  }
-
-  /**
-   * The share of [runStart, runEnd] at which a stretch `length` long ending there overlaps a span:
-   * the union of [start, end + length] over the spans, clipped to the run, over the run's length.
-   */
-  coverage(length: number, runStart: number, runEnd: number): number {
-    assert(runEnd > runStart, 'a run lasts');
-    const spans = Array.from(this.#starts.keys(), (i): [number, number] => [this.#starts[i] ?? 0, (this.#ends[i] ?? 0) + length]).sort((a, b) => a[0] - b[0]);
-    let covered = 0;
-    let reached = runStart;
-    for (const [start, end] of spans) {
-      const from = Math.max(start, reached);
-      const to = Math.min(end, runEnd);
-      if (to > from) covered += to - from;
-      reached = Math.max(reached, to);
-    }
-    return covered / (runEnd - runStart);
-  }
 }
