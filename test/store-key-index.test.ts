@@ -301,7 +301,9 @@ describe('key index on disk', () => {
           }
         }
         const tiers = Math.log(checkpoints / keyCompactionCycle) / Math.log(4) + 1;
-        expect(most).toBeLessThanOrEqual(4 * tiers + keyCompactionCycle);
+        // Blocks of 1 to 2 × run entries do not all make one size: the small ones gather a tier of
+        // their own below the run's (a seed found 25 blocks against 24.1 without it).
+        expect(most).toBeLessThanOrEqual(4 * (tiers + (vary ? 1 : 0)) + keyCompactionCycle);
         expect(rewritten).toBeLessThanOrEqual(total * tiers);
       }),
     );
