@@ -531,6 +531,7 @@ export class EngineCore implements Settler, KeyedHost {
    */
   #writeState(write: () => Promise<void>): Promise<void> {
     if (this.#checkpointing !== undefined || this.#phase === 'failed') return this.#checkpointing ?? Promise.resolve();
+    this.#pacer.begin();
     const startedMs = performance.now();
     this.#checkpointing = write()
       .catch((error: unknown) => this.fail(error))
