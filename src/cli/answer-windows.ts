@@ -6,7 +6,7 @@
 // increment per answer, on the driver's own clock reading.
 import { assert } from '../domain/errors.js';
 import type { TimeSpans } from '../engine/time-spans.js';
-import { SpanIndex } from './span-index.js';
+import { shareOf, SpanIndex } from './span-index.js';
 
 export const answerWindowMs = 100;
 /** Windows counted at most: 4 MiB, 29 hours of a run; answers past them are counted as dropped. */
@@ -92,7 +92,6 @@ export function windowRates(counted: AnswerWindows, endMs: number, stateWrites: 
     dips++;
     if (overlaps) dipsInWrites++;
   }
-  const share = (n: number, of: number): number => (of === 0 ? 0 : Math.round((1000 * n) / of) / 1000);
   return {
     windowMs: answerWindowMs,
     windows: rates.length,
@@ -100,7 +99,7 @@ export function windowRates(counted: AnswerWindows, endMs: number, stateWrites: 
     p1PerSecond: rank(1),
     slowestPerSecond: sorted[0] ?? 0,
     dips,
-    dipsDuringStateWrite: share(dipsInWrites, dips),
-    byChanceStateWrite: share(inWrites, rates.length),
+    dipsDuringStateWrite: shareOf(dipsInWrites, dips),
+    byChanceStateWrite: shareOf(inWrites, rates.length),
   };
 }

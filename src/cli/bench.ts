@@ -387,9 +387,13 @@ function describeGc(gc: BenchReport['mainThreadGcPauses'], n: (value: number) =>
   return `${n(count)} on the main thread (${kinds}): ${total}`;
 }
 
+/** A share (0 to 1) as a whole percent, as the report's lines give it. */
+function pct(share: number): string {
+  return `${Math.round(100 * share)}%`;
+}
+
 /** Where the slowest answers were, in one line. */
 function describeTail(tail: TailAttribution, operations: number, n: (value: number) => string): string {
-  const pct = (share: number): string => `${Math.round(100 * share)}%`;
   const of = `the ${n(tail.answers)} answers at or above the p99 (of ~${n(operations / 100)})`;
   const chance = tail.byChance;
   const kinds = [
@@ -403,7 +407,7 @@ function describeTail(tail: TailAttribution, operations: number, n: (value: numb
 /** The run's throughput by window, in one line: its spread, and its dips against the state writes. */
 function describeWindows(w: WindowRates, n: (value: number) => string): string {
   const rates = `${n(w.windows)} windows of ${w.windowMs} ms: median ${n(w.medianPerSecond)}/s, p1 ${n(w.p1PerSecond)}/s, slowest ${n(w.slowestPerSecond)}/s`;
-  const during = w.dips === 0 ? '' : `, ${Math.round(100 * w.dipsDuringStateWrite)}% of them during a state write (by chance ${Math.round(100 * w.byChanceStateWrite)}%)`;
+  const during = w.dips === 0 ? '' : `, ${pct(w.dipsDuringStateWrite)} of them during a state write (by chance ${pct(w.byChanceStateWrite)})`;
   return `${rates}; ${n(w.dips)} under half the median${during}`;
 }
 

@@ -4,6 +4,11 @@
 import { assert } from '../domain/errors.js';
 import type { TimeSpans } from '../engine/time-spans.js';
 
+/** `n` of `of` as a share rounded to a tenth of a percent (0 of nothing), as the report gives shares. */
+export function shareOf(n: number, of: number): number {
+  return of === 0 ? 0 : Math.round((1000 * n) / of) / 1000;
+}
+
 /** Spans ordered by their end, for the question whether any overlaps [from, to]. */
 export class SpanIndex {
   readonly #starts: Float64Array;

@@ -6,7 +6,7 @@
 // learns its own latencies (bench.ts: about its p90 so far), so that a run of any length keeps a few
 // percent of them, and the line says how many of the 1% it kept.
 import { TimeSpans } from '../engine/time-spans.js';
-import { SpanIndex } from './span-index.js';
+import { shareOf, SpanIndex } from './span-index.js';
 
 /** Answers kept at most: 32 MiB, ~70 s of a run at 300,000 a second above its p90 (past half of it
  * the benchmark keeps only those above the p99 so far). */
@@ -74,8 +74,8 @@ export function attributeTail(answers: SlowAnswers, p99Ms: number, spans: TailSp
     });
     if (!any) none++;
   }
-  const share = (n: number): number => (counted === 0 ? 0 : Math.round((1000 * n) / counted) / 1000);
-  const chance = (index: SpanIndex): number => Math.round(1000 * index.coverage(p99Ms, run.startMs, run.endMs)) / 1000;
+  const share = (n: number): number => shareOf(n, counted);
+  const chance = (index: SpanIndex): number => shareOf(index.coverage(p99Ms, run.startMs, run.endMs), 1);
   return {
     answers: counted,
     duringStateWrite: share(hits[0] ?? 0),
